@@ -1,0 +1,28 @@
+/** How a subcommand talks to the terminal; tests pass string collectors. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Reads all of standard input (for `-` file arguments). */
+  readStdin(): Promise<Buffer>;
+  /** Folder holding models/ and grammars/ (the package root). */
+  readonly packageRoot: string;
+}
+
+export interface Subcommand {
+  readonly name: string;
+  readonly summary: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** Every CLI subcommand; later modules append their entry here. */
+export const SUBCOMMANDS: Subcommand[] = [
+  {
+    name: 'version',
+    summary: 'Print the engine version',
+    run: async (_args, io) => {
+      const { ENGINE_VERSION } = await import('../engine/version');
+      io.stdout(`${ENGINE_VERSION}\n`);
+      return 0;
+    },
+  },
+];
