@@ -1,0 +1,32 @@
+/**
+ * The seam between the model runner (src/engine/model) and the decoding
+ * strategies (src/engine/boundary, src/engine/completion). Strategies ask for
+ * next-token distributions; the runner decides how (KV-cache reuse, batching,
+ * a worker thread).
+ */
+export interface NextTokenModel {
+  /** Width of the logits (>= tokenizer.vocabSize). */
+  readonly vocabSize: number;
+  /** Longest token sequence the model accepts. */
+  readonly contextLength: number;
+  /**
+   * Next-token log-probabilities (natural log, length vocabSize) after `ids`.
+   * Implementations reuse cached keys/values for the longest common prefix
+   * with earlier calls, so a call that extends the previous one by a token
+   * costs one decode step.
+   */
+  nextTokenLogProbs(ids: readonly number[], signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * The same for several sequences that usually share a long prefix (the
+   * covers of exact mode); batched into as few model calls as possible.
+   */
+  nextTokenLogProbsBatch(sequences: ReadonlyArray<readonly number[]>, signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+/** Thrown (or used as AbortSignal reason) when a newer request supersedes this one. */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
