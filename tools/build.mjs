@@ -8,6 +8,7 @@ import * as esbuild from 'esbuild';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyGrammars } from './copy-grammars.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -20,6 +21,9 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   external: ['vscode', 'onnxruntime-node'],
+  // web-tree-sitter's ESM build finds its wasm through import.meta.url, which a
+  // CJS bundle does not have; its CJS build uses __dirname (= dist/) instead.
+  alias: { 'web-tree-sitter': './node_modules/web-tree-sitter/web-tree-sitter.cjs' },
   logLevel: 'info',
   absWorkingDir: root,
 };
@@ -55,6 +59,7 @@ if (withTests && existsSync(join(root, 'test/vscode/index.ts'))) {
 }
 
 copyRuntimeAssets();
+await copyGrammars({ quiet: true });
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -1,0 +1,163 @@
+/**
+ * UTF-16 <-> UTF-8 offset conversion, in ONE place.
+ *
+ * Editors and tree-sitter (web-tree-sitter's startIndex/endIndex,
+ * descendantForIndex, Point.column) count UTF-16 code units; tokenizers and
+ * the boundary strategies count UTF-8 bytes. Everything that crosses between
+ * the two goes through these functions, so the rules for the awkward cases
+ * live here: a lone surrogate encodes as U+FFFD (3 bytes, what TextEncoder
+ * does), and a byte offset inside a multi-byte character maps to the start of
+ * that character.
+ */
+
+/** UTF-8 length of the UTF-16 code unit at `i` of `text`, and how many units it spans. */
+function unitAt(text: string, i: number): { bytes: number; units: number } {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return { bytes: 1, units: 1 };
+  if (c < 0x800) return { bytes: 2, units: 1 };
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+    if (d >= 0xdc00 && d <= 0xdfff) return { bytes: 4, units: 2 };
+  }
+  // BMP character or a lone surrogate (U+FFFD): 3 bytes either way.
+  return { bytes: 3, units: 1 };
+}
+
+/** UTF-8 byte length of `text` (lone surrogates count as U+FFFD). */
+export function utf8Length(text: string, start = 0, end = text.length): number {
+  let bytes = 0;
+  for (let i = start; i < end; ) {
+    const u = unitAt(text, i);
+    bytes += u.bytes;
+    i += u.units;
+  }
+  return bytes;
+}
+
+/**
+ * Byte offset of UTF-16 offset `utf16` in `text`. An offset between the two
+ * halves of a surrogate pair counts as the end of the pair (the pair cannot
+ * be split in UTF-8). Offsets are clamped to [0, text.length].
+ */
+export function utf16ToUtf8(text: string, utf16: number): number {
+  const end = Math.max(0, Math.min(text.length, utf16));
+  let bytes = 0;
+  for (let i = 0; i < end; ) {
+    const u = unitAt(text, i);
+    bytes += u.bytes;
+    i += u.units;
+  }
+  return bytes;
+}
+
+/**
+ * UTF-16 offset of UTF-8 byte offset `utf8` in `text`. A byte offset inside a
+ * multi-byte character maps to that character's start. Clamped to the text.
+ */
+export function utf8ToUtf16(text: string, utf8: number): number {
+  let bytes = 0;
+  let i = 0;
+  while (i < text.length) {
+    const u = unitAt(text, i);
+    if (bytes + u.bytes > utf8) return i;
+    bytes += u.bytes;
+    i += u.units;
+  }
+  return i;
+}
+
+/**
+ * Converts many offsets of one text at once in one pass (sorted or not);
+ * use this for per-token or per-node lists on large texts.
+ */
+export class OffsetMap {
+  /** utf8 byte offset at the start of each 64-unit chunk, for O(64) lookups. */
+  private readonly chunkBytes: number[] = [];
+  private static readonly CHUNK = 64;
+
+  constructor(readonly text: string) {
+    let bytes = 0;
+    for (let i = 0; i < text.length; ) {
+      // Chunk starts are recorded at the first unit at or after each boundary.
+      while (this.chunkBytes.length * OffsetMap.CHUNK <= i) this.chunkBytes.push(bytes);
+      const u = unitAt(text, i);
+      bytes += u.bytes;
+      i += u.units;
+    }
+    this.totalBytes = bytes;
+  }
+
+  /** UTF-8 length of the whole text. */
+  readonly totalBytes: number;
+
+  /** Same as utf16ToUtf8(text, utf16), in O(64). */
+  toUtf8(utf16: number): number {
+    const end = Math.max(0, Math.min(this.text.length, utf16));
+    const chunk = Math.floor(end / OffsetMap.CHUNK);
+    if (chunk >= this.chunkBytes.length) return chunk === 0 ? 0 : this.totalBytesUpTo(end);
+    let i = chunk * OffsetMap.CHUNK;
+    let bytes = this.chunkBytes[chunk]!;
+    // A chunk may start on a low surrogate whose pair was counted before.
+    if (i > 0 && isLowSurrogate(this.text.charCodeAt(i)) && isHighSurrogate(this.text.charCodeAt(i - 1))) {
+      i += 1;
+    }
+    while (i < end) {
+      const u = unitAt(this.text, i);
+      bytes += u.bytes;
+      i += u.units;
+    }
+    return bytes;
+  }
+
+  /** Same as utf8ToUtf16(text, utf8), by binary search over chunks. */
+  toUtf16(utf8: number): number {
+    if (utf8 <= 0 || this.chunkBytes.length === 0) return 0;
+    if (utf8 >= this.totalBytes) return this.text.length;
+    let lo = 0;
+    let hi = this.chunkBytes.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chunkBytes[mid]! <= utf8) lo = mid;
+      else hi = mid - 1;
+    }
+    let i = lo * OffsetMap.CHUNK;
+    let bytes = this.chunkBytes[lo]!;
+    if (i > 0 && isLowSurrogate(this.text.charCodeAt(i)) && isHighSurrogate(this.text.charCodeAt(i - 1))) i += 1;
+    while (i < this.text.length) {
+      const u = unitAt(this.text, i);
+      if (bytes + u.bytes > utf8) return i;
+      bytes += u.bytes;
+      i += u.units;
+    }
+    return i;
+  }
+
+  private totalBytesUpTo(end: number): number {
+    return utf16ToUtf8(this.text, end);
+  }
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * Decodes generated bytes that may end in the middle of a UTF-8 character:
+ * returns the text of the complete characters and the byte length it covers,
+ * so a caller can map a UTF-16 cut in that text back to a byte count.
+ */
+export function decodeCompleteUtf8(bytes: Uint8Array): { text: string; bytes: number } {
+  let end = bytes.length;
+  // Walk back over at most 3 continuation bytes to find an unfinished lead byte.
+  for (let k = 1; k <= 4 && end - k >= 0; k++) {
+    const b = bytes[end - k]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (need > k) end -= k;
+    break;
+  }
+  return { text: new TextDecoder('utf-8').decode(bytes.subarray(0, end)), bytes: end };
+}

@@ -1,0 +1,317 @@
+/**
+ * SyntaxService: loads tree-sitter grammars lazily by VS Code language id,
+ * parses with a time bound, and keeps one incrementally updated tree per open
+ * document. Everything that fails (a grammar that does not load, a parse that
+ * runs out of time, a file that is too large) leaves the caller with no tree,
+ * and the span/merge/stop functions fall back to the lexical scanner.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Edit, Language, Parser, type Point, type Tree } from 'web-tree-sitter';
+import { describeError, performanceClock, type Clock, type Logger } from '../log';
+import { grammarSpecFor, LANGUAGE_GRAMMARS, type GrammarSpec } from './languages';
+
+export type { Tree, Node as SyntaxNode, Point } from 'web-tree-sitter';
+
+/** A loaded grammar plus the node-type vocabulary for it. */
+export interface SyntaxLanguage {
+  readonly grammar: string;
+  readonly spec: GrammarSpec;
+  readonly language: Language;
+}
+
+/**
+ * What the syntax functions read: the text, its language and, when a grammar
+ * loaded and the parse finished in time, a tree of exactly that text.
+ * Offsets everywhere are UTF-16 code units (see offsets.ts for bytes).
+ */
+export interface SyntaxView {
+  readonly text: string;
+  readonly languageId: string;
+  readonly tree?: Tree;
+  readonly spec?: GrammarSpec;
+}
+
+/** A one-off parse result that owns its tree; call dispose() when done. */
+export interface ParsedText extends SyntaxView {
+  dispose(): void;
+}
+
+/** One text change, in UTF-16 offsets of the text before the change. */
+export interface TextChange {
+  readonly start: number;
+  /** End (exclusive) of the replaced range. */
+  readonly oldEnd: number;
+  readonly text: string;
+  /** Row/column (UTF-16) of start and oldEnd when the caller has them (VS Code does); else computed. */
+  readonly startPosition?: Point;
+  readonly oldEndPosition?: Point;
+}
+
+export interface SyntaxServiceOptions {
+  /** Folder holding tree-sitter-<grammar>.wasm (the package's grammars/). */
+  readonly grammarsDir: string;
+  readonly logger: Logger;
+  /**
+   * Path of web-tree-sitter's own web-tree-sitter.wasm. Leave undefined when
+   * it sits next to the script that loaded web-tree-sitter (dist/ for the
+   * bundles, node_modules/web-tree-sitter under tsx).
+   */
+  readonly runtimeWasm?: string;
+  readonly clock?: Clock;
+  /** Budget of a one-off parse (completion post-processing); default 50 ms. */
+  readonly parseTimeoutMs?: number;
+  /** Budget of a document (re)parse; default 200 ms (a first parse of a big file). */
+  readonly documentParseTimeoutMs?: number;
+  /** Texts longer than this (UTF-16 units) are not parsed at all; default 3,000,000. */
+  readonly maxParseLength?: number;
+}
+
+interface DocumentState {
+  languageId: string;
+  text: string;
+  tree?: Tree;
+  /** Set once a parse gave up, so the log says it once per document. */
+  warned: boolean;
+}
+
+let runtimeReady: Promise<void> | undefined;
+
+/** web-tree-sitter's runtime is process-wide: initialise it once. */
+function initRuntime(runtimeWasm: string | undefined): Promise<void> {
+  runtimeReady ??= Parser.init(
+    runtimeWasm
+      ? {
+          locateFile: (name: string, dir: string) => (name.endsWith('.wasm') ? runtimeWasm : dir + name),
+        }
+      : undefined,
+  ).catch((err: unknown) => {
+    runtimeReady = undefined;
+    throw err;
+  });
+  return runtimeReady;
+}
+
+/** Row/column (UTF-16) of `offset` in `text`. */
+export function pointAt(text: string, offset: number): Point {
+  let row = 0;
+  let idx = text.indexOf('\n');
+  let lineStart = 0;
+  while (idx >= 0 && idx < offset) {
+    row++;
+    lineStart = idx + 1;
+    idx = text.indexOf('\n', lineStart);
+  }
+  return { row, column: offset - lineStart };
+}
+
+/** The point reached after inserting `inserted` at `start`. */
+function advancePoint(start: Point, inserted: string): Point {
+  const lastBreak = inserted.lastIndexOf('\n');
+  if (lastBreak < 0) return { row: start.row, column: start.column + inserted.length };
+  let rows = 0;
+  for (let i = inserted.indexOf('\n'); i >= 0; i = inserted.indexOf('\n', i + 1)) rows++;
+  return { row: start.row + rows, column: inserted.length - lastBreak - 1 };
+}
+
+export class SyntaxService {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly languages = new Map<string, Promise<SyntaxLanguage | undefined>>();
+  private readonly loaded = new Map<string, SyntaxLanguage>();
+  private readonly parsers = new Map<string, Parser>();
+  private readonly documents = new Map<string, DocumentState>();
+  private readonly fallbackLogged = new Set<string>();
+  private disposed = false;
+
+  constructor(private readonly options: SyntaxServiceOptions) {
+    this.log = options.logger;
+    this.clock = options.clock ?? performanceClock;
+  }
+
+  /** Whether a grammar ships for this language id (it may still fail to load). */
+  hasGrammar(languageId: string): boolean {
+    return LANGUAGE_GRAMMARS[languageId] !== undefined;
+  }
+
+  /**
+   * The grammar for a language id, loaded on first use. Undefined when none
+   * ships or it failed to load (logged once; later calls do not retry).
+   */
+  language(languageId: string): Promise<SyntaxLanguage | undefined> {
+    const stem = LANGUAGE_GRAMMARS[languageId];
+    const spec = grammarSpecFor(languageId);
+    if (this.disposed) return Promise.resolve(undefined);
+    if (!stem || !spec) {
+      if (!this.fallbackLogged.has(languageId)) {
+        this.fallbackLogged.add(languageId);
+        this.log.info(`syntax: no tree-sitter grammar for "${languageId}"; using lexical rules`);
+      }
+      return Promise.resolve(undefined);
+    }
+    let p = this.languages.get(stem);
+    if (!p) {
+      p = this.loadGrammar(stem, spec);
+      this.languages.set(stem, p);
+    }
+    return p;
+  }
+
+  /** The grammar if it is already loaded (for synchronous callers). */
+  loadedLanguage(languageId: string): SyntaxLanguage | undefined {
+    const stem = LANGUAGE_GRAMMARS[languageId];
+    return stem ? this.loaded.get(stem) : undefined;
+  }
+
+  private async loadGrammar(stem: string, spec: GrammarSpec): Promise<SyntaxLanguage | undefined> {
+    const file = join(this.options.grammarsDir, `tree-sitter-${stem}.wasm`);
+    const t0 = this.clock();
+    try {
+      await initRuntime(this.options.runtimeWasm);
+      const bytes = new Uint8Array(await readFile(file));
+      const language = await Language.load(bytes);
+      if (this.disposed) return undefined;
+      const lang: SyntaxLanguage = { grammar: stem, spec, language };
+      this.loaded.set(stem, lang);
+      this.log.debug(`syntax: loaded ${file} (ABI ${language.abiVersion}) in ${(this.clock() - t0).toFixed(1)} ms`);
+      return lang;
+    } catch (err) {
+      this.log.warn(`syntax: grammar ${file} failed to load (${describeError(err)}); using lexical rules`);
+      return undefined;
+    }
+  }
+
+  private parserFor(lang: SyntaxLanguage): Parser {
+    let parser = this.parsers.get(lang.grammar);
+    if (!parser) {
+      parser = new Parser();
+      parser.setLanguage(lang.language);
+      this.parsers.set(lang.grammar, parser);
+    }
+    return parser;
+  }
+
+  /**
+   * Parses synchronously within `timeoutMs`; undefined when the text is too
+   * long or the budget ran out (the parser is reset so the next parse starts
+   * fresh instead of resuming this one).
+   */
+  parseWith(lang: SyntaxLanguage, text: string, oldTree?: Tree, timeoutMs = this.options.parseTimeoutMs ?? 50): Tree | undefined {
+    if (this.disposed) return undefined;
+    if (text.length > (this.options.maxParseLength ?? 3_000_000)) return undefined;
+    const parser = this.parserFor(lang);
+    const deadline = this.clock() + timeoutMs;
+    let tree: Tree | null = null;
+    try {
+      tree = parser.parse(text, oldTree ?? null, { progressCallback: () => this.clock() > deadline });
+    } catch (err) {
+      this.log.warn(`syntax: ${lang.grammar} parse failed: ${describeError(err)}`);
+    }
+    if (!tree) {
+      parser.reset();
+      return undefined;
+    }
+    return tree;
+  }
+
+  /**
+   * One-off parse of `text` (completion post-processing, CLI). The result
+   * owns its tree: dispose() it. With no grammar the view has no tree.
+   */
+  async parse(languageId: string, text: string, timeoutMs?: number): Promise<ParsedText> {
+    const lang = await this.language(languageId);
+    return this.parseLoaded(languageId, text, timeoutMs, lang);
+  }
+
+  /** Synchronous one-off parse when the grammar is already loaded (else lexical view). */
+  parseLoaded(languageId: string, text: string, timeoutMs?: number, lang = this.loadedLanguage(languageId)): ParsedText {
+    const tree = lang ? this.parseWith(lang, text, undefined, timeoutMs) : undefined;
+    return { text, languageId, tree, spec: lang?.spec, dispose: () => tree?.delete() };
+  }
+
+  /** Starts tracking a document (parsed now, within the document budget). */
+  async openDocument(id: string, languageId: string, text: string): Promise<void> {
+    this.closeDocument(id);
+    const doc: DocumentState = { languageId, text, warned: false };
+    this.documents.set(id, doc);
+    const lang = await this.language(languageId);
+    // The document may have changed or closed while the grammar loaded.
+    if (lang && this.documents.get(id) === doc && !doc.tree) this.reparse(doc, lang, undefined);
+  }
+
+  /**
+   * Applies changes (each against the text left by the previous one; sort VS
+   * Code's contentChanges by descending offset first) with tree.edit, then
+   * re-parses once reusing the old tree.
+   */
+  updateDocument(id: string, changes: readonly TextChange[]): void {
+    const doc = this.documents.get(id);
+    if (!doc) return;
+    for (const ch of changes) {
+      const start = Math.max(0, Math.min(doc.text.length, ch.start));
+      const oldEnd = Math.max(start, Math.min(doc.text.length, ch.oldEnd));
+      if (doc.tree) {
+        const startPosition = ch.startPosition ?? pointAt(doc.text, start);
+        const oldEndPosition = ch.oldEndPosition ?? (oldEnd === start ? startPosition : pointAt(doc.text, oldEnd));
+        doc.tree.edit(
+          new Edit({
+            startIndex: start,
+            oldEndIndex: oldEnd,
+            newEndIndex: start + ch.text.length,
+            startPosition,
+            oldEndPosition,
+            newEndPosition: advancePoint(startPosition, ch.text),
+          }),
+        );
+      }
+      doc.text = doc.text.slice(0, start) + ch.text + doc.text.slice(oldEnd);
+    }
+    const lang = this.loadedLanguage(doc.languageId);
+    if (lang) this.reparse(doc, lang, doc.tree);
+  }
+
+  /** Replaces a document's whole text (full re-parse). */
+  replaceDocument(id: string, text: string): void {
+    const doc = this.documents.get(id);
+    if (!doc) return;
+    doc.text = text;
+    doc.tree?.delete();
+    doc.tree = undefined;
+    const lang = this.loadedLanguage(doc.languageId);
+    if (lang) this.reparse(doc, lang, undefined);
+  }
+
+  private reparse(doc: DocumentState, lang: SyntaxLanguage, oldTree: Tree | undefined): void {
+    const tree = this.parseWith(lang, doc.text, oldTree, this.options.documentParseTimeoutMs ?? 200);
+    oldTree?.delete();
+    doc.tree = tree;
+    if (!tree && !doc.warned) {
+      doc.warned = true;
+      this.log.info(`syntax: parse of a ${doc.text.length}-character ${doc.languageId} document gave up (time or size bound); using lexical rules for it`);
+    }
+  }
+
+  /** The current view of an open document (its tree is owned by the service: do not delete it). */
+  documentView(id: string): SyntaxView | undefined {
+    const doc = this.documents.get(id);
+    if (!doc) return undefined;
+    return { text: doc.text, languageId: doc.languageId, tree: doc.tree, spec: grammarSpecFor(doc.languageId) };
+  }
+
+  closeDocument(id: string): void {
+    const doc = this.documents.get(id);
+    if (!doc) return;
+    doc.tree?.delete();
+    this.documents.delete(id);
+  }
+
+  /** Frees every tree and parser; the service answers lexically afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    for (const id of [...this.documents.keys()]) this.closeDocument(id);
+    for (const p of this.parsers.values()) p.delete();
+    this.parsers.clear();
+    this.loaded.clear();
+    this.languages.clear();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The identifier (or number, string, operator) span at the cursor, from the
+ * tree where there is one and from the lexical scanner otherwise. The
+ * boundary strategies re-cover the partial word from the span's start; the
+ * hover and the overlays show its token count.
+ */
+import type { Node } from 'web-tree-sitter';
+import { cursorCharacter, lexicalSpanAt, lineBounds, wordSpanAround, wordTester, type SpanKind, type TokenSpan } from './lexical';
+import type { SyntaxView } from './service';
+import { utf16ToUtf8 } from './offsets';
+
+export type { TokenSpan, SpanKind } from './lexical';
+
+/** Smallest node covering the single character at `at`. */
+function leafAt(view: SyntaxView, at: number): Node | undefined {
+  const root = view.tree?.rootNode;
+  if (!root) return undefined;
+  let node = root.descendantForIndex(at, at + 1);
+  // descendantForIndex may return a zero-width MISSING node or one that ends at `at`.
+  while (node && (node.endIndex <= at || node.startIndex > at) && node.parent) node = node.parent;
+  return node ?? undefined;
+}
+
+function ancestorOfType(node: Node, types: readonly string[], maxDepth = 6): Node | undefined {
+  let cur: Node | null = node;
+  for (let d = 0; cur && d <= maxDepth; d++, cur = cur.parent) {
+    if (types.includes(cur.type)) return cur;
+  }
+  return undefined;
+}
+
+function insideError(node: Node): boolean {
+  for (let cur: Node | null = node; cur; cur = cur.parent) if (cur.isError) return true;
+  return false;
+}
+
+/**
+ * The span under or before UTF-16 `offset`: the word left of the cursor
+ * (`getUs|`), the whole word around a mid-word cursor (`get|Name`), the word
+ * right of it (`(|foo`), or else the operator touching it. Undefined between
+ * whitespace. Words inside strings and comments come back as kind
+ * string/comment with the literal as `container`.
+ */
+export function identifierSpanAt(view: SyntaxView, offset: number): TokenSpan | undefined {
+  const text = view.text;
+  offset = Math.max(0, Math.min(text.length, offset));
+  const spec = view.spec;
+  if (!view.tree || !spec) return lexicalSpanAt(text, offset, view.languageId);
+  const isWord = wordTester(view.languageId);
+  const hit = cursorCharacter(text, offset, isWord);
+  if (!hit) return undefined;
+  const leaf = leafAt(view, hit.at);
+  if (!leaf || insideError(leaf) || leaf.type === view.tree.rootNode.type) return lexicalSpanAt(text, offset, view.languageId);
+
+  const mk = (start: number, end: number, kind: SpanKind, nodeType: string, container?: Node): TokenSpan => ({
+    start,
+    end,
+    kind,
+    text: text.slice(start, end),
+    source: 'tree',
+    nodeType,
+    ...(container ? { container: { start: container.startIndex, end: container.endIndex } } : {}),
+  });
+
+  // Strings and comments: the word inside, with the literal as container.
+  const literal = ancestorOfType(leaf, spec.strings) ?? ancestorOfType(leaf, spec.comments);
+  if (literal && !spec.identifiers.includes(leaf.type)) {
+    const kind: SpanKind = spec.strings.includes(literal.type) ? 'string' : 'comment';
+    const line = lineBounds(text, hit.at);
+    const lo = Math.max(literal.startIndex, line.start, hit.at - 4096);
+    const hi = Math.min(literal.endIndex, line.end, hit.at + 4096);
+    const run = wordSpanAround(text, hit.at, lo, hi, isWord);
+    return mk(run.start, run.end, kind, literal.type, literal);
+  }
+  if (spec.identifiers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'identifier', leaf.type);
+  if (spec.numbers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'number', leaf.type);
+  if (leaf.childCount === 0) {
+    // An anonymous token: keyword when it is word-like, else an operator/punctuation token.
+    const kind: SpanKind = hit.word ? (/^\p{N}/u.test(leaf.text) ? 'number' : leaf.isNamed ? 'identifier' : 'keyword') : 'operator';
+    if (leaf.endIndex - leaf.startIndex <= 4096) return mk(leaf.startIndex, leaf.endIndex, kind, leaf.type);
+  }
+  // A named node with children around a word char (e.g. template text): fall back to the characters.
+  return lexicalSpanAt(text, offset, view.languageId);
+}
+
+/** A span's UTF-8 byte range in the view's text (for tokenizers and the boundary strategies). */
+export function spanBytes(text: string, span: { start: number; end: number }): { start: number; end: number } {
+  const start = utf16ToUtf8(text, span.start);
+  return { start, end: start + utf16ToUtf8(text.slice(span.start, span.end), span.end - span.start) };
+}
