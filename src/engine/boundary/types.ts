@@ -51,4 +51,15 @@ export interface BoundaryStrategy {
    * the first stop token, as this mode sees it (for eval's bits per byte).
    */
   score(request: BoundaryRequest, target: Uint8Array): Promise<number>;
+  /**
+   * The distribution of the first byte after the cursor as this mode sees
+   * it (what the Markov-chain oracle test compares against the truth).
+   */
+  nextByteDistribution?(request: BoundaryRequest): Promise<ByteDistribution>;
+}
+
+/** Next-byte distribution: probabilities of the 256 bytes and of the stop tokens (by id); they sum to 1. */
+export interface ByteDistribution {
+  readonly bytes: Float64Array;
+  readonly stops: ReadonlyMap<number, number>;
 }

@@ -1,0 +1,95 @@
+/**
+ * Canonicality checks relative to a stable anchor. A token sequence is valid
+ * when it is what the tokenizer itself produces for its bytes; the model was
+ * trained only on such sequences, so exact mode masks every other one.
+ *
+ * The checks re-encode only the bytes after the last stable boundary
+ * (Tokenizer.stableBoundary): everything before it encodes the same whatever
+ * follows, so re-encoding the whole prompt would give the same answer slower.
+ */
+import type { Tokenizer } from '../tokenizers/types';
+import { concatBytes, startsWithIds } from './util';
+
+/** Per-tokenizer tables the strategies consult on every step. */
+export interface TokenTables {
+  /** First byte of each ordinary token; -1 for specials and empty tokens. */
+  readonly firstByte: Int16Array;
+  /** Byte length of each token. */
+  readonly length: Int32Array;
+  readonly width: number;
+}
+
+const tablesCache = new WeakMap<Tokenizer, TokenTables>();
+
+export function tokenTables(tokenizer: Tokenizer): TokenTables {
+  let t = tablesCache.get(tokenizer);
+  if (t) return t;
+  const width = tokenizer.vocabSize;
+  const firstByte = new Int16Array(width).fill(-1);
+  const length = new Int32Array(width);
+  for (let id = 0; id < width; id++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = tokenizer.tokenBytes(id);
+    } catch {
+      continue; // holes in the id space
+    }
+    length[id] = bytes.length;
+    if (!tokenizer.isSpecial(id) && bytes.length > 0) firstByte[id] = bytes[0]!;
+  }
+  t = { firstByte, length, width };
+  tablesCache.set(tokenizer, t);
+  return t;
+}
+
+/**
+ * Whether idsBefore + [t] is canonical, given that idsBefore is the canonical
+ * encoding of bytesBefore and both start at a stable boundary.
+ */
+export function validAfter(tokenizer: Tokenizer, bytesBefore: Uint8Array, idsBefore: readonly number[], t: number): boolean {
+  const enc = tokenizer.encodeBytes(concatBytes(bytesBefore, tokenizer.tokenBytes(t)));
+  return enc.length === idsBefore.length + 1 && enc[enc.length - 1] === t && startsWithIds(enc, idsBefore);
+}
+
+/**
+ * The unstable tail of a token stream (bytes and ids since the last stable
+ * boundary), kept short by moving its stable part out after every token, so
+ * that a validity check costs an encode of a few bytes.
+ */
+export class CanonicalTail {
+  private memo = new Map<number, boolean>();
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    private bytes: Uint8Array,
+    private ids: number[],
+  ) {
+    this.reanchor();
+  }
+
+  /** Whether appending t keeps the stream canonical. */
+  valid(t: number): boolean {
+    let v = this.memo.get(t);
+    if (v === undefined) {
+      v = validAfter(this.tokenizer, this.bytes, this.ids, t);
+      this.memo.set(t, v);
+    }
+    return v;
+  }
+
+  push(t: number): void {
+    this.bytes = concatBytes(this.bytes, this.tokenizer.tokenBytes(t));
+    this.ids = [...this.ids, t];
+    this.memo.clear();
+    this.reanchor();
+  }
+
+  private reanchor(): void {
+    const s = this.tokenizer.stableBoundary(this.bytes);
+    if (s <= 0) return;
+    const stable = this.tokenizer.encodeBytes(this.bytes.subarray(0, s));
+    // A tokenizer that breaks its own stableBoundary contract keeps the long tail (slower, still right).
+    if (!startsWithIds(this.ids, stable)) return;
+    this.bytes = this.bytes.slice(s);
+    this.ids = this.ids.slice(stable.length);
+  }
+}

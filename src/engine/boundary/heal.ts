@@ -1,0 +1,167 @@
+/**
+ * heal: token healing. Remove the prompt's last tokens back to the start of
+ * the last pre-token (word, punctuation run, whitespace run), at most
+ * `maxBackup` of them, and decode with the constraint that the output starts
+ * with the removed bytes h: each step allows the tokens whose bytes extend
+ * the rest of h or are a prefix of it (multi-step healing); once h is spelt
+ * the decoding is free. The completion is what comes after h.
+ *
+ * Healing commits to one token boundary and ignores the mass of every other
+ * way of covering h, so unlike exact it is not the model's true conditional.
+ */
+import type { ByteDistribution } from './covers';
+import { normalise, rowToBytes, teacherForced } from './naive';
+import { healCandidates, runTokenLevel } from './tokenLevel';
+import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
+import { concatBytes, startsWithIds } from './util';
+
+export interface HealOptions {
+  /** Most prompt tokens removed. */
+  readonly maxBackup: number;
+}
+
+export const DEFAULT_HEAL_OPTIONS: HealOptions = { maxBackup: 4 };
+
+/** How a prompt is healed: the kept stream ids and the removed bytes. */
+export interface HealPlan {
+  readonly keptIds: number[];
+  readonly healed: Uint8Array;
+}
+
+export class HealStrategy implements BoundaryStrategy {
+  readonly mode = 'heal' as const;
+  constructor(readonly options: HealOptions = DEFAULT_HEAL_OPTIONS) {}
+
+  plan(req: BoundaryRequest): HealPlan {
+    return healPlan(req, this.options.maxBackup);
+  }
+
+  generate(req: BoundaryRequest): Promise<BoundaryResult> {
+    const p = this.plan(req);
+    return runTokenLevel(req, { ids: [...req.headIds, ...p.keptIds], generated: new Uint8Array(0), heal: p.healed, steps: 0, modelCalls: 0 });
+  }
+
+  /**
+   * Healing's own probability of the target: teacher-forced over the tokens
+   * of encode(prefix + target) after the kept prompt (falling back to
+   * encode(h + target) when the kept part does not survive), each step
+   * renormalised over the allowed set while h is not yet spelt, then the
+   * first stop token. This is the probability healing's decoder gives to
+   * producing that canonical token path.
+   */
+  async score(req: BoundaryRequest, target: Uint8Array): Promise<number> {
+    const { tokenizer } = req;
+    const p = this.plan(req);
+    const full = tokenizer.encodeBytes(concatBytes(req.streamBytes, target));
+    const cont = startsWithIds(full, p.keptIds) ? full.slice(p.keptIds.length) : tokenizer.encodeBytes(concatBytes(p.healed, target));
+    // Which steps are constrained, and by what: replay h over the continuation.
+    const sets: Array<readonly number[] | undefined> = [];
+    let rest = p.healed;
+    for (const t of cont) {
+      if (!rest.length) break;
+      sets.push(healCandidates(req, rest));
+      rest = rest.subarray(Math.min(rest.length, tokenizer.tokenBytes(t).length));
+    }
+    return teacherForced(req, [...req.headIds, ...p.keptIds], cont, (i) => sets[i]);
+  }
+
+  /** Distribution of the first byte after the cursor under healing's constrained decoding. */
+  async nextByteDistribution(req: BoundaryRequest): Promise<ByteDistribution> {
+    const p = this.plan(req);
+    const acc = { bytes: new Float64Array(256), stops: new Map<number, number>() };
+    const walk = async (ids: number[], rest: Uint8Array, w: number): Promise<void> => {
+      const row = await req.model.nextTokenLogProbs(ids, req.signal);
+      if (!rest.length) {
+        rowToBytes(req, row, w, acc);
+        return;
+      }
+      const allowed = healCandidates(req, rest);
+      let z = 0;
+      for (const t of allowed) z += Math.exp(row[t]!);
+      if (!(z > 0)) return;
+      for (const t of allowed) {
+        const pt = (w * Math.exp(row[t]!)) / z;
+        if (!(pt > 0)) continue;
+        const tb = req.tokenizer.tokenBytes(t);
+        if (tb.length > rest.length) acc.bytes[tb[rest.length]!] += pt;
+        else await walk([...ids, t], rest.subarray(tb.length), pt);
+      }
+    };
+    await walk([...req.headIds, ...p.keptIds], p.healed, 1);
+    normalise(acc);
+    return acc;
+  }
+}
+
+export function healPlan(req: BoundaryRequest, maxBackup: number): HealPlan {
+  const { tokenizer, streamBytes } = req;
+  const ids = tokenizer.encodeBytes(streamBytes);
+  if (!ids.length) return { keptIds: [], healed: new Uint8Array(0) };
+  const cut = lastPreTokenStart(streamBytes);
+  let start = streamBytes.length;
+  let k = 0;
+  while (k < Math.min(maxBackup, ids.length)) {
+    const len = tokenizer.tokenBytes(ids[ids.length - 1 - k]!).length;
+    // Always heal the last token; further ones only while they lie inside the last pre-token.
+    if (k > 0 && start - len < cut) break;
+    start -= len;
+    k++;
+    if (start <= cut) break;
+  }
+  return { keptIds: ids.slice(0, ids.length - k), healed: streamBytes.slice(start) };
+}
+
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+// Bytes of multi-byte UTF-8 count as letters: identifiers in most scripts (an approximation for symbols and emoji).
+const isLetter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b >= 0x80;
+const isNewline = (b: number) => b === 0x0a || b === 0x0d;
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0b || b === 0x0c || isNewline(b);
+
+/**
+ * Byte offset where the last pre-token of `bytes` starts, following the
+ * cl100k / Llama-3 split that Subword's tokenizer uses: a letter run with one
+ * optional leading non-letter (`Ġfoo`, `.foo`), digit groups of three, a
+ * punctuation run with an optional leading space, the trailing spaces after
+ * the last newline (a partial indentation), or a whitespace run ending in a
+ * newline.
+ */
+export function lastPreTokenStart(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (!n) return 0;
+  let i = n;
+  const last = bytes[n - 1]!;
+  if (isLetter(last)) {
+    while (i > 0 && isLetter(bytes[i - 1]!)) i--;
+    if (i > 0) {
+      const b = bytes[i - 1]!;
+      if (!isNewline(b) && !isDigit(b)) i--;
+    }
+    return i;
+  }
+  if (isDigit(last)) {
+    while (i > 0 && isDigit(bytes[i - 1]!)) i--;
+    const run = n - i;
+    return n - (run % 3 || 3);
+  }
+  if (isSpace(last)) {
+    while (i > 0 && isSpace(bytes[i - 1]!)) i--;
+    if (isNewline(last)) {
+      // `\s*[\r\n]+`; a newline run right after punctuation belongs to it (` ?[^\s\p{L}\p{N}]+[\r\n]*`).
+      let onlyNewlines = true;
+      for (let j = i; j < n; j++) if (!isNewline(bytes[j]!)) onlyNewlines = false;
+      if (onlyNewlines && i > 0 && !isLetter(bytes[i - 1]!) && !isDigit(bytes[i - 1]!)) return punctStart(bytes, i);
+      return i;
+    }
+    // Trailing spaces after the run's last newline form their own pre-token.
+    for (let j = n - 1; j >= i; j--) if (isNewline(bytes[j]!)) return j + 1;
+    return i;
+  }
+  return punctStart(bytes, n);
+}
+
+function punctStart(bytes: Uint8Array, end: number): number {
+  let i = end;
+  while (i > 0 && !isSpace(bytes[i - 1]!) && !isLetter(bytes[i - 1]!) && !isDigit(bytes[i - 1]!)) i--;
+  if (i > 0 && bytes[i - 1] === 0x20) i--;
+  return i;
+}
