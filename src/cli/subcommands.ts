@@ -25,4 +25,10 @@ export const SUBCOMMANDS: Subcommand[] = [
       return 0;
     },
   },
+  {
+    name: 'complete',
+    summary: 'Complete code at a position (or between a prefix and a suffix)',
+    // Loaded on demand so other commands never load onnxruntime.
+    run: async (args, io) => (await import('./completeCommand')).completeCommand.run(args, io),
+  },
 ];

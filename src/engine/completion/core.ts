@@ -1,0 +1,156 @@
+/**
+ * One completion request end to end, next to the model (in the worker, or
+ * in-process for the CLI and tests): context windows -> FIM prompt ->
+ * boundary strategy -> stop rules -> ghost text.
+ */
+import type { BoundaryMode, BoundaryStrategy } from '../boundary/types';
+import type { Logger } from '../log';
+import { buildPrompt, LineTokenCounter, type BuiltPrompt, type PrefixAnchor } from '../fim/prompt';
+import type { LoadedModel } from '../model/load';
+import { CancelledError } from '../model/types';
+import { seededRandom } from './sampling';
+import { createStopAt, finalizeCompletion, type CompletionContext } from '../syntax/postprocess';
+import { completeUtf8Length, finishText, firstOf, maxLinesRule, type StopRule } from './stops';
+import { StrategySet } from './strategies';
+
+/** What the editor (or CLI) asks for. Strings are UTF-16, as the editor has them. */
+export interface CompletionRequest {
+  /** Text before the cursor (the whole document part; the engine windows it). */
+  readonly prefix: string;
+  /** Text after the cursor. */
+  readonly suffix: string;
+  readonly languageId?: string;
+  /** Workspace-relative path, for formats with a file header. */
+  readonly path?: string;
+  readonly boundary?: BoundaryMode;
+  readonly maxTokens?: number;
+  readonly maxLines?: number;
+  /** 0 = greedy. */
+  readonly temperature?: number;
+  readonly topP?: number;
+  /** Seed for sampling (reproducible runs); random when absent. */
+  readonly seed?: number;
+}
+
+/** What the model side returns for one request. */
+export interface CoreResult {
+  readonly text: string;
+  /** Engine time of this request, ms (model loading excluded). */
+  readonly ms: number;
+  /** Tokens (or bytes, at byte level) generated. */
+  readonly tokens: number;
+  /** The boundary mode that actually ran (naive when the wanted one failed). */
+  readonly boundary: BoundaryMode;
+  readonly stoppedBy: string;
+  readonly modelCalls: number;
+  /** Prompt size in tokens (head + encoded stream). */
+  readonly promptTokens: number;
+}
+
+export const DEFAULT_MAX_TOKENS = 64;
+export const DEFAULT_MAX_LINES = 4;
+
+/** Strings the tokenizer must never see unpaired. */
+function wellFormed(s: string): string {
+  // Lone surrogates become U+FFFD (TextEncoder does the same); done here so
+  // that windowing, encoding and the cache key agree on one string.
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+export class CompletionCore {
+  private readonly counter: LineTokenCounter;
+  private anchor: PrefixAnchor | undefined;
+  private readonly strategies = new StrategySet();
+  private readonly failedModes = new Set<BoundaryMode>();
+
+  constructor(
+    readonly loaded: LoadedModel,
+    private readonly logger: Logger,
+    /** Extra stop rule per request (the syntax-aware rules), if any. */
+    private readonly syntaxStop?: (req: CompletionRequest, prompt: BuiltPrompt) => StopRule | undefined,
+  ) {
+    this.counter = new LineTokenCounter(loaded.tokenizer);
+  }
+
+  private finish(ctx: CompletionContext, bytes: Uint8Array): string {
+    return finishWith(ctx, bytes, this.logger);
+  }
+
+  /** The prompt a request would use (the CLI's --show-prompt and the tests). */
+  prompt(req: CompletionRequest): BuiltPrompt {
+    const { model, tokenizer, format } = this.loaded;
+    const maxTokens = clampInt(req.maxTokens ?? DEFAULT_MAX_TOKENS, 1, Math.max(1, model.contextLength >> 1));
+    let prompt = buildPrompt(format, tokenizer, { prefix: wellFormed(req.prefix), suffix: wellFormed(req.suffix), path: req.path }, { contextLength: model.contextLength, maxTokens }, this.counter, this.anchor);
+    // Per-line counts are an estimate; if the real encoding overshoots, trim the prefix by lines.
+    let guard = 0;
+    while (prompt.headIds.length + prompt.streamIds.length + maxTokens > model.contextLength && guard++ < 8) {
+      const over = prompt.headIds.length + prompt.streamIds.length + maxTokens - model.contextLength;
+      const cut = prompt.prefixText.indexOf('\n', Math.min(prompt.prefixText.length, over * 2)) + 1 || Math.min(prompt.prefixText.length, over * 4);
+      prompt = buildPrompt(format, tokenizer, { prefix: prompt.prefixText.slice(cut), suffix: prompt.suffixText, path: req.path }, { contextLength: model.contextLength, maxTokens }, this.counter);
+    }
+    return prompt;
+  }
+
+  async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CoreResult> {
+    const t0 = performance.now();
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+    const { model, tokenizer } = this.loaded;
+    const maxTokens = clampInt(req.maxTokens ?? DEFAULT_MAX_TOKENS, 1, Math.max(1, model.contextLength >> 1));
+    const prompt = this.prompt(req);
+    this.anchor = prompt.prefixAnchor;
+    const wanted = req.boundary ?? 'exact';
+    let strategy: BoundaryStrategy = this.strategies.get(wanted);
+    // The syntax-aware rules (end of word mid-identifier, end of line or
+    // block, brackets) see the same windows the model sees.
+    const ctx: CompletionContext = { languageId: req.languageId ?? 'plaintext', prefix: prompt.prefixText, suffix: prompt.suffixText };
+    const stopAt = firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), createStopAt(ctx), this.syntaxStop?.(req, prompt));
+    const request = {
+      model,
+      tokenizer,
+      headIds: prompt.headIds,
+      streamBytes: prompt.streamBytes,
+      stopIds: prompt.stopIds,
+      maxTokens,
+      stopAt,
+      temperature: req.temperature ?? 0,
+      topP: req.topP ?? 1,
+      random: seededRandom(req.seed ?? Math.floor(Math.random() * 2 ** 31)),
+      signal,
+    };
+    let result;
+    try {
+      result = await strategy.generate(request);
+    } catch (err) {
+      if (err instanceof CancelledError || signal?.aborted || strategy.mode === 'naive') throw err;
+      // A strategy bug must not take completions down: log (once per mode) and fall back.
+      if (!this.failedModes.has(strategy.mode)) this.logger.error(new Error(`boundary mode ${strategy.mode} failed; falling back to naive`, { cause: err }));
+      this.failedModes.add(strategy.mode);
+      strategy = this.strategies.get('naive');
+      result = await strategy.generate(request);
+    }
+    return {
+      text: this.finish(ctx, result.bytes),
+      ms: performance.now() - t0,
+      tokens: result.steps,
+      boundary: strategy.mode,
+      stoppedBy: result.stoppedBy,
+      modelCalls: result.modelCalls,
+      promptTokens: prompt.headIds.length + prompt.streamIds.length,
+    };
+  }
+}
+
+/** Ghost text from generated bytes: whole characters, then the syntax post-processing. */
+function finishWith(ctx: CompletionContext, bytes: Uint8Array, logger: Logger): string {
+  const basic = finishText(bytes.subarray(0, completeUtf8Length(bytes)), '');
+  try {
+    return finalizeCompletion(ctx, basic).text;
+  } catch (err) {
+    logger.error(new Error('completion post-processing failed; using the raw text', { cause: err }));
+    return finishText(bytes, ctx.suffix);
+  }
+}
+
+function clampInt(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.floor(Number.isFinite(v) ? v : lo)));
+}

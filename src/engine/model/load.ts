@@ -1,0 +1,88 @@
+/**
+ * Loading a model folder end to end: presence and checksum checks, the
+ * tokenizer, the onnxruntime session, the graph's I/O, and the agreement
+ * between them. Every failure is one ModelFolderError naming the file.
+ */
+import type { Logger } from '../log';
+import type { Tokenizer } from '../tokenizers/types';
+import { chooseFimFormat, type FimFormat } from '../fim/formats';
+import { declaredContextLength, locateModelFolder, ModelFolderError, verifyChecksums, type ModelFolder } from './manifest';
+import { createSession, inspectGraph, OrtNextTokenModel } from './ortModel';
+import { loadTokenizerFile } from './tokenizerFile';
+
+export interface LoadOptions {
+  /** onnxruntime intra-op threads (subword.model.threads). */
+  readonly threads?: number;
+  readonly logger: Logger;
+  /** Skip the sha256 pass (tests that load the same folder many times). */
+  readonly skipChecksums?: boolean;
+  /** Override the context length (e.g. a shorter window for latency). */
+  readonly contextLength?: number;
+}
+
+export interface LoadedModel {
+  readonly folder: ModelFolder;
+  readonly name: string;
+  readonly model: OrtNextTokenModel;
+  readonly tokenizer: Tokenizer;
+  readonly format: FimFormat;
+  /** Wall time of the whole load, ms. */
+  readonly loadMs: number;
+}
+
+/** Used when neither subword.json nor config.json says how long the context is. */
+const DEFAULT_CONTEXT = 2048;
+
+export async function loadModel(dir: string, options: LoadOptions): Promise<LoadedModel> {
+  const t0 = performance.now();
+  const { logger } = options;
+  const folder = locateModelFolder(dir);
+  const name = folder.manifest?.name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+  if (!options.skipChecksums) await verifyChecksums(folder);
+  else if (folder.manifest && Object.keys(folder.manifest.files).length) logger.debug(`${name}: sha256 checks skipped`);
+
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = await loadTokenizerFile(folder.tokenizerPath, name);
+  } catch (err) {
+    throw new ModelFolderError(folder.tokenizerPath, `cannot be loaded as a tokenizer: ${(err as Error).message}`);
+  }
+
+  const session = await createSession(folder.modelPath, options.threads ?? 1);
+  let model: OrtNextTokenModel | undefined;
+  try {
+    const layout = inspectGraph(session, folder.modelPath);
+    const m = folder.manifest;
+    if (m?.inputNames) {
+      const missing = m.inputNames.filter((n) => !session.inputNames.includes(n));
+      const extra = session.inputNames.filter((n) => !m.inputNames!.includes(n));
+      if (missing.length || extra.length) throw new ModelFolderError(folder.modelPath, `I/O names differ from ${folder.manifestPath}: ${[...missing.map((n) => `missing ${n}`), ...extra.map((n) => `unexpected ${n}`)].join(', ')}`);
+    }
+    if (m?.outputNames) {
+      const missing = m.outputNames.filter((n) => !session.outputNames.includes(n));
+      if (missing.length) throw new ModelFolderError(folder.modelPath, `outputs ${missing.join(', ')} listed in subword.json are missing`);
+    }
+    if (m?.nLayer !== undefined && m.nLayer !== layout.nLayer) throw new ModelFolderError(folder.modelPath, `has ${layout.nLayer} layers but subword.json says ${m.nLayer}`);
+    const width = layout.logitsWidth;
+    if (width !== undefined) {
+      if (width < tokenizer.vocabSize) throw new ModelFolderError(folder.tokenizerPath, `has ${tokenizer.vocabSize} ids but the model's logits are ${width} wide; tokenizer and model do not belong together`);
+      if (m && width !== tokenizer.vocabSize) throw new ModelFolderError(folder.tokenizerPath, `has ${tokenizer.vocabSize} ids but the model's logits are ${width} wide (subword.json models must match exactly)`);
+      if (width > tokenizer.vocabSize * 1.1 + 512) logger.warn(`${name}: logits are ${width} wide but the tokenizer has only ${tokenizer.vocabSize} ids; is this the model's own tokenizer.json?`);
+    }
+    let contextLength = declaredContextLength(folder);
+    if (!contextLength) {
+      contextLength = DEFAULT_CONTEXT;
+      logger.info(`${name}: no context length in subword.json or config.json; assuming ${DEFAULT_CONTEXT}`);
+    }
+    if (options.contextLength) contextLength = Math.min(contextLength, options.contextLength);
+    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength });
+    const format = chooseFimFormat(tokenizer, m?.fimFormat, logger, name);
+    const loadMs = performance.now() - t0;
+    logger.info(`${name}: loaded in ${loadMs.toFixed(0)} ms (${layout.nLayer} layers, ${tokenizer.vocabSize} ids, context ${contextLength}, ${options.threads ?? 1} thread(s))`);
+    return { folder, name, model, tokenizer, format, loadMs };
+  } catch (err) {
+    if (model) await model.dispose();
+    else await session.release();
+    throw err;
+  }
+}

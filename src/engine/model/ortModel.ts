@@ -1,0 +1,343 @@
+/**
+ * NextTokenModel on onnxruntime-node for decoder exports in the Hugging Face
+ * Optimum / transformers.js layout (input_ids, attention_mask, position_ids,
+ * past_key_values.N.key/.value -> logits, present.N.key/.value).
+ *
+ * The runner keeps the keys/values of the last sequence it ran and reuses
+ * them for the longest common token prefix with the next request: typing one
+ * character costs a short prefill, and a decode step costs one token.
+ */
+import * as ort from 'onnxruntime-node';
+import { CancelledError, type NextTokenModel } from './types';
+import { ModelFolderError } from './manifest';
+
+type KvData = Float32Array | Uint16Array;
+
+/** What the runner learned about the graph's inputs and outputs. */
+export interface GraphLayout {
+  readonly pastNames: readonly string[];
+  readonly presentNames: readonly string[];
+  readonly hasAttentionMask: boolean;
+  readonly hasPositionIds: boolean;
+  readonly hasCacheBranch: boolean;
+  readonly nLayer: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly kvType: 'float32' | 'float16';
+  /** Logits width from the graph, when static. */
+  readonly logitsWidth?: number;
+}
+
+/** Counters for the benchmark and the status bar's tooltip. */
+export interface RunnerStats {
+  /** session.run calls. */
+  runs: number;
+  /** Time spent inside session.run (ms): the raw onnxruntime share. */
+  runMs: number;
+  /** Tokens that went through the model. */
+  tokensComputed: number;
+  /** Tokens whose keys/values were reused from the cache. */
+  tokensReused: number;
+  /** Requests (single or batch) that could reuse at least one cached token. */
+  cacheHits: number;
+  requests: number;
+}
+
+const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|use_cache_branch|past_key_values\.\d+\.(key|value))$/;
+
+/** Reads and checks the graph's I/O; throws ModelFolderError naming the file. */
+export function inspectGraph(session: ort.InferenceSession, modelPath: string): GraphLayout {
+  const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.test(n));
+  if (unknown.length) throw new ModelFolderError(modelPath, `unknown input names ${unknown.join(', ')} (expected the Optimum/transformers.js decoder layout: input_ids, attention_mask, position_ids, past_key_values.N.key/.value)`);
+  if (!session.inputNames.includes('input_ids')) throw new ModelFolderError(modelPath, 'has no input_ids input; not a decoder language model');
+  if (!session.outputNames.includes('logits')) throw new ModelFolderError(modelPath, `has no logits output (outputs: ${session.outputNames.join(', ')})`);
+  const pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+  if (!pastNames.length) throw new ModelFolderError(modelPath, 'has no past_key_values inputs; export it with a KV cache (Optimum: task text-generation-with-past)');
+  const nLayer = pastNames.length / 2;
+  const ordered: string[] = [];
+  const presents: string[] = [];
+  for (let l = 0; l < nLayer; l++) {
+    for (const kv of ['key', 'value']) {
+      const n = `past_key_values.${l}.${kv}`;
+      if (!pastNames.includes(n)) throw new ModelFolderError(modelPath, `input ${n} is missing (found ${pastNames.length} past inputs)`);
+      ordered.push(n);
+      const p = `present.${l}.${kv}`;
+      if (!session.outputNames.includes(p)) throw new ModelFolderError(modelPath, `output ${p} is missing; unknown output names ${session.outputNames.filter((o) => o !== 'logits' && !o.startsWith('present.')).join(', ') || '(none)'}`);
+      presents.push(p);
+    }
+  }
+  const meta = session.inputMetadata.find((m) => m.name === ordered[0]);
+  let kvHeads = 0;
+  let headDim = 0;
+  let kvType: 'float32' | 'float16' = 'float32';
+  if (meta && meta.isTensor) {
+    const shape = meta.shape;
+    if (typeof shape[1] === 'number') kvHeads = shape[1];
+    if (typeof shape[3] === 'number') headDim = shape[3];
+    if (meta.type === 'float16') kvType = 'float16';
+    else if (meta.type !== 'float32') throw new ModelFolderError(modelPath, `past_key_values type ${meta.type} is not supported (float32 or float16)`);
+  }
+  if (!kvHeads || !headDim) throw new ModelFolderError(modelPath, 'past_key_values shapes have no static head count/head size; cannot build an empty cache');
+  const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
+  const lw = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape[2] : undefined;
+  return {
+    pastNames: ordered,
+    presentNames: presents,
+    hasAttentionMask: session.inputNames.includes('attention_mask'),
+    hasPositionIds: session.inputNames.includes('position_ids'),
+    hasCacheBranch: session.inputNames.includes('use_cache_branch'),
+    nLayer,
+    kvHeads,
+    headDim,
+    kvType,
+    logitsWidth: typeof lw === 'number' ? lw : undefined,
+  };
+}
+
+/** IEEE half -> float, for models whose logits are float16. */
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Natural-log softmax of one row of logits into a new array. */
+export function logSoftmaxRow(data: Float32Array | Uint16Array, offset: number, width: number, half: boolean): Float32Array {
+  const out = new Float32Array(width);
+  if (half) for (let i = 0; i < width; i++) out[i] = halfToFloat(data[offset + i]!);
+  else out.set((data as Float32Array).subarray(offset, offset + width));
+  let max = -Infinity;
+  for (let i = 0; i < width; i++) if (out[i]! > max) max = out[i]!;
+  let sum = 0;
+  for (let i = 0; i < width; i++) sum += Math.exp(out[i]! - max);
+  const lse = max + Math.log(sum);
+  for (let i = 0; i < width; i++) out[i] = out[i]! - lse;
+  return out;
+}
+
+interface KvCache {
+  ids: number[];
+  /** One tensor per past input, [1, kvHeads, ids.length, headDim]. */
+  tensors: ort.Tensor[];
+  /** Log-probs after the last cached id, when known (saves a run for a repeat). */
+  last?: Float32Array;
+}
+
+export interface OrtModelOptions {
+  readonly contextLength: number;
+  /** Longest prefill chunk; cancellation is checked between chunks. */
+  readonly prefillChunk?: number;
+  /** Largest batch for nextTokenLogProbsBatch. */
+  readonly maxBatch?: number;
+}
+
+/** Creates the InferenceSession with Subword's settings. */
+export async function createSession(modelPath: string, threads: number): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: Math.max(1, Math.floor(threads)),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new ModelFolderError(modelPath, `onnxruntime could not load it (corrupt, truncated or not an ONNX model): ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export class OrtNextTokenModel implements NextTokenModel {
+  readonly vocabSize: number;
+  readonly contextLength: number;
+  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, tokensReused: 0, cacheHits: 0, requests: 0 };
+  private cache: KvCache;
+  private readonly prefillChunk: number;
+  private readonly maxBatch: number;
+  private disposed = false;
+  /** Serialises calls: one session, one cache. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly layout: GraphLayout,
+    vocabSize: number,
+    options: OrtModelOptions,
+  ) {
+    this.vocabSize = vocabSize;
+    this.contextLength = options.contextLength;
+    this.prefillChunk = options.prefillChunk ?? 512;
+    this.maxBatch = options.maxBatch ?? 16;
+    this.cache = { ids: [], tensors: this.emptyPast(1) };
+  }
+
+  /** Token ids whose keys/values are cached (for tests and the benchmark). */
+  get cachedIds(): readonly number[] {
+    return this.cache.ids;
+  }
+
+  /** Drops the cache (a model switch, or a test that wants a cold start). */
+  resetCache(): void {
+    this.cache = { ids: [], tensors: this.emptyPast(1) };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue.catch(() => undefined);
+    await this.session.release();
+  }
+
+  nextTokenLogProbs(ids: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
+    return this.serial(() => this.single(ids, signal));
+  }
+
+  nextTokenLogProbsBatch(sequences: ReadonlyArray<readonly number[]>, signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.serial(() => this.batch(sequences, signal));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private check(ids: readonly number[], signal?: AbortSignal): void {
+    if (this.disposed) throw new Error('model was disposed');
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+    if (!ids.length) throw new Error('nextTokenLogProbs needs at least one token');
+    if (ids.length > this.contextLength) throw new RangeError(`sequence of ${ids.length} tokens exceeds the model's context of ${this.contextLength}`);
+    for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`token id ${id} outside the vocabulary (0..${this.vocabSize - 1})`);
+  }
+
+  private async single(ids: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
+    this.check(ids, signal);
+    this.stats.requests++;
+    let common = commonPrefix(this.cache.ids, ids);
+    if (common === ids.length && common === this.cache.ids.length && this.cache.last) {
+      this.stats.cacheHits++;
+      this.stats.tokensReused += common;
+      return this.cache.last.slice();
+    }
+    // The last token must go through the model to produce its logits.
+    if (common >= ids.length) common = ids.length - 1;
+    if (common > 0) this.stats.cacheHits++;
+    this.stats.tokensReused += common;
+    if (common < this.cache.ids.length) this.truncateCache(common);
+    let last: Float32Array | undefined;
+    for (let start = common; start < ids.length; start += this.prefillChunk) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+      const chunk = ids.slice(start, Math.min(ids.length, start + this.prefillChunk));
+      const out = await this.run([chunk], this.cache.tensors, start);
+      const logits = out.logits!;
+      const half = logits.type === 'float16';
+      const width = logits.dims[2]!;
+      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (chunk.length - 1) * width, width, half);
+      this.cache = { ids: ids.slice(0, start + chunk.length), tensors: this.layout.presentNames.map((n) => out[n]!) };
+    }
+    this.cache.last = last;
+    return last!.slice();
+  }
+
+  private async batch(sequences: ReadonlyArray<readonly number[]>, signal?: AbortSignal): Promise<Float32Array[]> {
+    if (!sequences.length) return [];
+    for (const s of sequences) this.check(s, signal);
+    if (sequences.length === 1) return [await this.single(sequences[0]!, signal)];
+    // The shared part goes through the single-sequence path (and stays
+    // cached); only the differing tails are batched. Every row needs at
+    // least one new token, so the shared part stops one short of the
+    // shortest sequence.
+    let shared = sequences[0]!.length;
+    for (const s of sequences) shared = Math.min(shared, commonPrefix(sequences[0]!, s), s.length - 1);
+    const results: Float32Array[] = new Array(sequences.length);
+    if (shared > 0) await this.single(sequences[0]!.slice(0, shared), signal);
+    else this.resetCache();
+    this.stats.requests++;
+    for (let from = 0; from < sequences.length; from += this.maxBatch) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+      const group = sequences.slice(from, from + this.maxBatch);
+      const tails = group.map((s) => s.slice(shared));
+      const width = Math.max(...tails.map((t) => t.length));
+      const out = await this.run(tails, this.expandPast(group.length), shared, width);
+      const logits = out.logits!;
+      const V = logits.dims[2]!;
+      const half = logits.type === 'float16';
+      tails.forEach((t, i) => {
+        results[from + i] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (i * width + t.length - 1) * V, V, half);
+      });
+      this.stats.tokensReused += shared * group.length;
+    }
+    return results;
+  }
+
+  /** Runs rows (right-padded to `width`) after `pastLen` cached positions. */
+  private async run(rows: ReadonlyArray<readonly number[]>, past: ort.Tensor[], pastLen: number, width = rows[0]!.length): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const B = rows.length;
+    const inputIds = new BigInt64Array(B * width);
+    const mask = new BigInt64Array(B * (pastLen + width));
+    const pos = new BigInt64Array(B * width);
+    for (let b = 0; b < B; b++) {
+      const row = rows[b]!;
+      for (let i = 0; i < width; i++) {
+        inputIds[b * width + i] = BigInt(i < row.length ? row[i]! : 0);
+        pos[b * width + i] = BigInt(pastLen + Math.min(i, row.length - 1));
+      }
+      const m = b * (pastLen + width);
+      for (let i = 0; i < pastLen + row.length; i++) mask[m + i] = 1n;
+    }
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [B, width]) };
+    if (this.layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', mask, [B, pastLen + width]);
+    if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', pos, [B, width]);
+    if (this.layout.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
+    this.layout.pastNames.forEach((n, i) => (feeds[n] = past[i]!));
+    const t0 = performance.now();
+    const out = await this.session.run(feeds);
+    this.stats.runMs += performance.now() - t0;
+    this.stats.runs++;
+    for (const r of rows) this.stats.tokensComputed += r.length;
+    const logits = out.logits;
+    if (!logits || logits.dims.length !== 3) throw new Error(`model returned logits of shape [${logits?.dims.join(', ')}]; expected [batch, sequence, vocab]`);
+    if (logits.dims[2]! < this.vocabSize) throw new Error(`model's logits width ${logits.dims[2]} is smaller than the tokenizer's ${this.vocabSize} ids`);
+    return out;
+  }
+
+  private emptyPast(batch: number): ort.Tensor[] {
+    const { kvHeads, headDim, kvType } = this.layout;
+    return this.layout.pastNames.map(() => new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, kvHeads, 0, headDim]));
+  }
+
+  /** Keeps the first n positions of every cached tensor. */
+  private truncateCache(n: number): void {
+    if (n === 0) {
+      this.resetCache();
+      return;
+    }
+    const { kvHeads, headDim, kvType } = this.layout;
+    const tensors = this.cache.tensors.map((t) => {
+      const P = t.dims[2]!;
+      const src = t.data as KvData;
+      const dst = kvType === 'float16' ? new Uint16Array(kvHeads * n * headDim) : new Float32Array(kvHeads * n * headDim);
+      for (let h = 0; h < kvHeads; h++) dst.set(src.subarray(h * P * headDim, h * P * headDim + n * headDim), h * n * headDim);
+      return new ort.Tensor(kvType, dst, [1, kvHeads, n, headDim]);
+    });
+    this.cache = { ids: this.cache.ids.slice(0, n), tensors };
+  }
+
+  /** The cached past repeated for a batch of B rows. */
+  private expandPast(B: number): ort.Tensor[] {
+    return this.cache.tensors.map((t) => {
+      const src = t.data as KvData;
+      const dst = src instanceof Uint16Array ? new Uint16Array(src.length * B) : new Float32Array(src.length * B);
+      for (let b = 0; b < B; b++) dst.set(src, b * src.length);
+      return new ort.Tensor(t.type as 'float32', dst, [B, t.dims[1]!, t.dims[2]!, t.dims[3]!]);
+    });
+  }
+}
+
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
