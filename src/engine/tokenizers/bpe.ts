@@ -1,0 +1,727 @@
+/**
+ * The one BPE implementation behind every tokenizer in Subword (tokenizer.json
+ * files, tiktoken rank files, test tokenizers). Data comes in as a `BpeData`
+ * (from `loadTokenizerJson`, from our compact binary format, or built by
+ * hand); this class adds the pre-tokenizer, the merge loop, the byte trie and
+ * the canonical-encoding checks the boundary strategies rely on.
+ */
+import type { Tokenizer } from './types';
+import { bytesToEscaped, decodeUtf8Lossy, sanitize, utf8, utf8Into, utf8Length } from './bytes';
+import { compilePreTokenizer, escapeRegex, lineAnchorRule, type LineAnchorRule, type PreTokenizer, type PreTokenizerSpec } from './pretokenize';
+
+/** Kinds of ids (BpeData.tokenKind). */
+export const enum TokenKind {
+  /** A vocabulary entry of the BPE model. */
+  Ordinary = 0,
+  /** A byte-fallback entry (`<0x41>`): ordinary, but never the preferred id for its bytes. */
+  ByteFallback = 1,
+  /** An added token that is not special: matched in text before pre-tokenization (Hugging Face semantics). */
+  Added = 2,
+  /** A special/control token: never produced from text. */
+  Special = 3,
+  /** An id with no token (a hole in the id space). */
+  Unused = 4,
+}
+
+export type Normalizer = 'none' | 'NFC' | 'NFKC' | 'NFD' | 'NFKD';
+
+/** Everything a BpeTokenizer is made of; plain typed arrays so it serializes cheaply. */
+export interface BpeData {
+  readonly id: string;
+  /** Ids run from 0 to vocabSize - 1. */
+  readonly vocabSize: number;
+  /** Bytes of every id, concatenated (specials: the UTF-8 of their text). */
+  readonly tokenBytes: Uint8Array;
+  /** tokenBytes offsets, length vocabSize + 1. */
+  readonly tokenOffsets: Int32Array;
+  /** TokenKind per id. */
+  readonly tokenKind: Uint8Array;
+  /** Merge rules as (left id, right id, result id) triples, in priority order. */
+  readonly merges: Int32Array;
+  /**
+   * 'index': a merge's priority is its position (Hugging Face merges);
+   * 'result': its priority is the result id (tiktoken ranks; ties go to the leftmost pair).
+   */
+  readonly mergePriority: 'index' | 'result';
+  /** BPE starts from one symbol per byte (byte-level) or per character with byte fallback (SentencePiece style). */
+  readonly symbols: 'bytes' | 'chars';
+  /** A pre-token that is itself a token is emitted whole (tiktoken; Hugging Face ignore_merges). */
+  readonly ignoreMerges: boolean;
+  readonly preTokenizer: PreTokenizerSpec;
+  readonly normalizer: Normalizer;
+  /** Id for characters with no token and no byte fallback, or -1. */
+  readonly unkId: number;
+  /** Ordinary and added ids sorted by their bytes (optional; computed on first trie query otherwise). */
+  readonly sortedIds?: Int32Array;
+}
+
+const NO_ID = -1;
+const EMPTY = new Int32Array(0);
+/** Pieces up to this many symbols use the simple quadratic merge loop; longer ones use a heap. */
+const SMALL_PIECE = 48;
+const CACHE_LIMIT = 200_000;
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function nextPow2(n: number): number {
+  let c = 1;
+  while (c < n) c <<= 1;
+  return c;
+}
+
+/** One pre-token piece and its tokens, reported by BpeTokenizer.forEachPiece. */
+export type PieceCallback = (startUtf16: number, endUtf16: number, tokenCount: number) => void;
+
+export class BpeTokenizer implements Tokenizer {
+  readonly id: string;
+  readonly vocabSize: number;
+  /** Which line starts always begin a piece (used by DocumentTokenCounter). */
+  readonly lineAnchors: LineAnchorRule;
+  /** Whether the tokenizer rewrites text before splitting (offsets then refer to the normalized text). */
+  readonly normalizes: boolean;
+
+  private readonly bytes: Uint8Array;
+  private readonly offs: Int32Array;
+  private readonly kind: Uint8Array;
+  private readonly merges: Int32Array;
+  private readonly byPriority: boolean;
+  private readonly charSymbols: boolean;
+  private readonly ignoreMerges: boolean;
+  private readonly normalizer: Normalizer;
+  private readonly unkId: number;
+  private readonly pre: PreTokenizer;
+  private readonly byteIds = new Int32Array(256).fill(NO_ID);
+  // bytes -> id (open addressing; preferred id for each byte string)
+  private readonly bytesSlots: Int32Array;
+  private readonly bytesMask: number;
+  // (left, right) -> merge index (open addressing)
+  private readonly pairKeys: Float64Array;
+  private readonly pairVals: Int32Array;
+  private readonly pairMask: number;
+  private readonly addedRe: RegExp | undefined;
+  private readonly addedIds = new Map<string, number>();
+  private readonly allAdded = new Map<string, number>();
+  private readonly addedContents: string[] = [];
+  private sorted: Int32Array | undefined;
+  private maxTokenLen = 0;
+  private cache = new Map<string, number | Int32Array>();
+  private scratch = new Uint8Array(4096);
+  // scratch state for merging
+  private sym = new Int32Array(256);
+  private rank = new Float64Array(256);
+  private res = new Int32Array(256);
+
+  constructor(data: BpeData) {
+    this.id = data.id;
+    this.vocabSize = data.vocabSize;
+    this.bytes = data.tokenBytes;
+    this.offs = data.tokenOffsets;
+    this.kind = data.tokenKind;
+    this.merges = data.merges;
+    this.byPriority = data.mergePriority === 'result';
+    this.charSymbols = data.symbols === 'chars';
+    this.ignoreMerges = data.ignoreMerges;
+    this.normalizer = data.normalizer;
+    this.normalizes = data.normalizer !== 'none';
+    this.unkId = data.unkId;
+    this.pre = compilePreTokenizer(data.preTokenizer);
+    this.lineAnchors = lineAnchorRule(data.preTokenizer);
+    this.sorted = data.sortedIds;
+    if (data.tokenOffsets.length !== data.vocabSize + 1 || data.tokenKind.length !== data.vocabSize) {
+      throw new Error(`tokenizer ${data.id}: token tables do not match vocabSize ${data.vocabSize}`);
+    }
+
+    // bytes -> id, ordinary first so they win over byte-fallback and added duplicates
+    const V = data.vocabSize;
+    const cap = nextPow2(Math.max(16, V * 2));
+    this.bytesSlots = new Int32Array(cap).fill(NO_ID);
+    this.bytesMask = cap - 1;
+    for (const pass of [TokenKind.Ordinary, TokenKind.ByteFallback, TokenKind.Added]) {
+      for (let id = 0; id < V; id++) {
+        if (this.kind[id] !== pass) continue;
+        const s = this.offs[id]!;
+        const e = this.offs[id + 1]!;
+        if (e === s) continue;
+        if (e - s > this.maxTokenLen) this.maxTokenLen = e - s;
+        if (pass !== TokenKind.Added && e - s === 1 && this.byteIds[this.bytes[s]!] === NO_ID) this.byteIds[this.bytes[s]!] = id;
+        let h = hashBytes(this.bytes, s, e) & this.bytesMask;
+        for (;;) {
+          const cur = this.bytesSlots[h]!;
+          if (cur === NO_ID) {
+            this.bytesSlots[h] = id;
+            break;
+          }
+          if (this.sameBytes(cur, this.bytes, s, e)) break;
+          h = (h + 1) & this.bytesMask;
+        }
+      }
+    }
+
+    const M = data.merges.length / 3;
+    const pcap = nextPow2(Math.max(16, Math.ceil(M * 2)));
+    this.pairKeys = new Float64Array(pcap).fill(-1);
+    this.pairVals = new Int32Array(pcap);
+    this.pairMask = pcap - 1;
+    for (let m = 0; m < M; m++) {
+      const a = data.merges[3 * m]!;
+      const b = data.merges[3 * m + 1]!;
+      const key = a * 0x100000000 + b;
+      let h = this.pairHash(a, b);
+      for (;;) {
+        const k = this.pairKeys[h]!;
+        if (k === -1) {
+          this.pairKeys[h] = key;
+          this.pairVals[h] = m;
+          break;
+        }
+        if (k === key) break; // keep the first (highest priority) duplicate
+        h = (h + 1) & this.pairMask;
+      }
+    }
+
+    const nonSpecial: string[] = [];
+    for (let id = 0; id < V; id++) {
+      const k = this.kind[id];
+      if (k !== TokenKind.Added && k !== TokenKind.Special) continue;
+      const text = decodeUtf8Lossy(this.bytes.subarray(this.offs[id]!, this.offs[id + 1]!));
+      if (!this.allAdded.has(text)) this.allAdded.set(text, id);
+      if (k === TokenKind.Added && text.length > 0 && !this.addedIds.has(text)) {
+        this.addedIds.set(text, id);
+        nonSpecial.push(text);
+      }
+    }
+    this.addedContents = nonSpecial;
+    if (nonSpecial.length > 0) {
+      // Longest first makes JS's leftmost-first alternation leftmost-longest (like Hugging Face's matcher).
+      const alts = [...nonSpecial].sort((x, y) => y.length - x.length).map(escapeRegex);
+      this.addedRe = new RegExp(alts.join('|'), 'gu');
+    }
+  }
+
+  private pairHash(a: number, b: number): number {
+    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b)) & this.pairMask;
+  }
+
+  private sameBytes(id: number, b: Uint8Array, s: number, e: number): boolean {
+    const ts = this.offs[id]!;
+    if (this.offs[id + 1]! - ts !== e - s) return false;
+    for (let i = 0; i < e - s; i++) if (this.bytes[ts + i] !== b[s + i]) return false;
+    return true;
+  }
+
+  /** Preferred id whose bytes are b[s, e), or -1. */
+  lookupBytes(b: Uint8Array, s: number, e: number): number {
+    let h = hashBytes(b, s, e) & this.bytesMask;
+    for (;;) {
+      const id = this.bytesSlots[h]!;
+      if (id === NO_ID) return NO_ID;
+      if (this.sameBytes(id, b, s, e)) return id;
+      h = (h + 1) & this.bytesMask;
+    }
+  }
+
+  /** Merge index of the pair (a, b), or -1. */
+  private pairIndex(a: number, b: number): number {
+    const key = a * 0x100000000 + b;
+    let h = this.pairHash(a, b);
+    for (;;) {
+      const k = this.pairKeys[h]!;
+      if (k === key) return this.pairVals[h]!;
+      if (k === -1) return NO_ID;
+      h = (h + 1) & this.pairMask;
+    }
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  encode(text: string): number[] {
+    const out: number[] = [];
+    this.encodeString(sanitize(text), out, null);
+    return out;
+  }
+
+  encodeBytes(bytes: Uint8Array): number[] {
+    const out: number[] = [];
+    this.encodeString(bytesToEscaped(bytes), out, null);
+    return out;
+  }
+
+  encodeWithOffsets(text: string): { ids: number[]; offsets: number[] } {
+    const ids: number[] = [];
+    const offsets: number[] = [];
+    this.encodeString(sanitize(text), ids, offsets);
+    return { ids, offsets };
+  }
+
+  /** Number of tokens of text (no id array is built). */
+  count(text: string): number {
+    let n = 0;
+    this.forEachPiece(sanitize(text), 0, text.length, (_s, _e, c) => {
+      n += c;
+    });
+    return n;
+  }
+
+  private normalize(s: string): string {
+    return this.normalizer === 'none' ? s : s.normalize(this.normalizer);
+  }
+
+  /**
+   * Walks the pieces of text[start, end) (added tokens, then pre-tokens) and
+   * reports each with its token count. `text` must already be sanitized or
+   * escaped. Positions are UTF-16 offsets into `text`, except with a
+   * normalizer that changes the text, where the whole range is reported as one
+   * piece.
+   */
+  forEachPiece(text: string, start: number, end: number, cb: PieceCallback): void {
+    if (this.normalizes) {
+      const raw = text.slice(start, end);
+      const norm = this.normalize(raw);
+      if (norm !== raw) {
+        const ids: number[] = [];
+        this.encodeString(raw, ids, null);
+        cb(start, end, ids.length);
+        return;
+      }
+    }
+    this.walk(text, start, end, (s, e, id) => {
+      if (id >= 0) cb(s, e, 1);
+      else {
+        const r = this.pieceTokens(text, s, e);
+        cb(s, e, typeof r === 'number' ? 1 : r.length);
+      }
+    });
+  }
+
+  /** Splits text[start, end) into added tokens (id >= 0) and pre-token pieces (id -1). */
+  private walk(text: string, start: number, end: number, sink: (s: number, e: number, addedId: number) => void): void {
+    const re = this.addedRe;
+    const pieces = (a: number, b: number) => this.pre.split(text, a, b, (s, e) => sink(s, e, NO_ID));
+    if (!re) {
+      pieces(start, end);
+      return;
+    }
+    const sub = start === 0 && end === text.length ? text : text.slice(start, end);
+    re.lastIndex = 0;
+    let prev = 0;
+    for (let m = re.exec(sub); m !== null; m = re.exec(sub)) {
+      if (m.index > prev) pieces(start + prev, start + m.index);
+      sink(start + m.index, start + m.index + m[0].length, this.addedIds.get(m[0])!);
+      prev = m.index + m[0].length;
+    }
+    if (prev < sub.length) pieces(start + prev, end);
+  }
+
+  private encodeString(text0: string, out: number[], offsets: number[] | null): void {
+    const text = this.normalize(text0);
+    let bytePos = 0;
+    let lastEnd = 0;
+    this.walk(text, 0, text.length, (s, e, added) => {
+      if (offsets) bytePos += utf8Length(text, lastEnd, s);
+      lastEnd = e;
+      if (added >= 0) {
+        out.push(added);
+        if (offsets) {
+          offsets.push(bytePos);
+          bytePos += this.offs[added + 1]! - this.offs[added]!;
+        }
+        return;
+      }
+      const r = this.pieceTokens(text, s, e);
+      if (typeof r === 'number') {
+        out.push(r);
+        if (offsets) {
+          offsets.push(bytePos);
+          bytePos += this.offs[r + 1]! - this.offs[r]!;
+        }
+      } else {
+        for (let i = 0; i < r.length; i++) {
+          const id = r[i]!;
+          out.push(id);
+          if (offsets) {
+            offsets.push(bytePos);
+            bytePos += this.offs[id + 1]! - this.offs[id]!;
+          }
+        }
+      }
+    });
+  }
+
+  /** Tokens of one piece (a number when it is a single token), memoized by the piece's text. */
+  private pieceTokens(text: string, s: number, e: number): number | Int32Array {
+    const key = text.slice(s, e);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    if (this.scratch.length < (e - s) * 3) this.scratch = new Uint8Array((e - s) * 3 + 16);
+    const buf = this.scratch;
+    const n = utf8Into(text, s, e, buf);
+    const r = this.encodePieceBytes(buf, n, key);
+    if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
+    this.cache.set(key, r);
+    return r;
+  }
+
+  private encodePieceBytes(buf: Uint8Array, n: number, piece: string): number | Int32Array {
+    if (n === 0) return EMPTY;
+    if (!this.charSymbols) {
+      if (n === 1) return this.byteIds[buf[0]!]!;
+      if (this.ignoreMerges) {
+        const whole = this.lookupBytes(buf, 0, n);
+        if (whole >= 0) return whole;
+      }
+      if (this.sym.length < n) this.growScratch(n);
+      const sym = this.sym;
+      for (let i = 0; i < n; i++) sym[i] = this.byteIds[buf[i]!]!;
+      return this.mergeSymbols(n);
+    }
+    // SentencePiece-style: one symbol per character, bytes only where the character has no token.
+    if (this.ignoreMerges) {
+      const whole = this.lookupBytes(buf, 0, n);
+      if (whole >= 0) return whole;
+    }
+    if (this.sym.length < n) this.growScratch(n);
+    const sym = this.sym;
+    let k = 0;
+    let bi = 0;
+    for (let ci = 0; ci < piece.length; ci++) {
+      const c = piece.charCodeAt(ci);
+      const wide = c >= 0xd800 && c < 0xdc00 && ci + 1 < piece.length && (piece.charCodeAt(ci + 1) & 0xfc00) === 0xdc00;
+      const blen = utf8Length(piece, ci, wide ? ci + 2 : ci + 1);
+      if (wide) ci++;
+      const id = this.lookupBytes(buf, bi, bi + blen);
+      if (id >= 0 && this.kind[id] !== TokenKind.ByteFallback) sym[k++] = id;
+      else {
+        let ok = true;
+        for (let j = bi; j < bi + blen; j++) if (this.byteIds[buf[j]!]! < 0) ok = false;
+        if (ok) for (let j = bi; j < bi + blen; j++) sym[k++] = this.byteIds[buf[j]!]!;
+        else if (this.unkId >= 0) sym[k++] = this.unkId;
+      }
+      bi += blen;
+    }
+    return this.mergeSymbols(k);
+  }
+
+  private growScratch(n: number): void {
+    const c = nextPow2(n);
+    this.sym = new Int32Array(c);
+    this.rank = new Float64Array(c);
+    this.res = new Int32Array(c);
+  }
+
+  private pairRank(a: number, b: number, i: number): number {
+    const m = this.pairIndex(a, b);
+    if (m < 0) return Infinity;
+    const r = this.merges[3 * m + 2]!;
+    this.res[i] = r;
+    return this.byPriority ? r : m;
+  }
+
+  /** Applies merges to sym[0, n) and returns the resulting ids. */
+  private mergeSymbols(n: number): number | Int32Array {
+    if (n === 1) return this.sym[0]!;
+    if (n > SMALL_PIECE) return this.mergeLong(n);
+    const sym = this.sym;
+    const rank = this.rank;
+    const res = this.res;
+    let len = n;
+    for (let i = 0; i < len - 1; i++) rank[i] = this.pairRank(sym[i]!, sym[i + 1]!, i);
+    for (;;) {
+      let best = Infinity;
+      let bi = -1;
+      for (let i = 0; i < len - 1; i++) {
+        if (rank[i]! < best) {
+          best = rank[i]!;
+          bi = i;
+        }
+      }
+      if (bi < 0) break;
+      sym[bi] = res[bi]!;
+      for (let i = bi + 1; i < len - 1; i++) {
+        sym[i] = sym[i + 1]!;
+        rank[i] = rank[i + 1]!;
+        res[i] = res[i + 1]!;
+      }
+      len--;
+      if (bi > 0) rank[bi - 1] = this.pairRank(sym[bi - 1]!, sym[bi]!, bi - 1);
+      if (bi < len - 1) rank[bi] = this.pairRank(sym[bi]!, sym[bi + 1]!, bi);
+    }
+    if (len === 1) return sym[0]!;
+    return sym.slice(0, len);
+  }
+
+  /** O(n log n) merge loop for long pieces (1 MB lines, long runs): a heap of (priority, position). */
+  private mergeLong(n: number): number | Int32Array {
+    const sym = this.sym.slice(0, n);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const SHIFT = 0x100000000; // keys are priority * 2^32 + position: exact in a double
+    let heap = new Float64Array(Math.max(16, n));
+    let size = 0;
+    const push = (key: number) => {
+      if (size === heap.length) {
+        const h2 = new Float64Array(size * 2);
+        h2.set(heap);
+        heap = h2;
+      }
+      let i = size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= key) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap[--size]!;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= size) break;
+        const r = l + 1;
+        const c = r < size && heap[r]! < heap[l]! ? r : l;
+        if (heap[c]! >= last) break;
+        heap[i] = heap[c]!;
+        i = c;
+      }
+      heap[i] = last;
+      return top;
+    };
+    const priorityOf = (a: number, b: number): number => {
+      const m = this.pairIndex(a, b);
+      if (m < 0) return -1;
+      return this.byPriority ? this.merges[3 * m + 2]! : m;
+    };
+    for (let i = 0; i + 1 < n; i++) {
+      const p = priorityOf(sym[i]!, sym[i + 1]!);
+      if (p >= 0) push(p * SHIFT + i);
+    }
+    while (size > 0) {
+      const key = pop();
+      const pos = key % SHIFT;
+      const pri = (key - pos) / SHIFT;
+      if (sym[pos]! < 0) continue;
+      const nx = next[pos]!;
+      if (nx < 0) continue;
+      const m = this.pairIndex(sym[pos]!, sym[nx]!);
+      if (m < 0 || (this.byPriority ? this.merges[3 * m + 2]! : m) !== pri) continue;
+      sym[pos] = this.merges[3 * m + 2]!;
+      sym[nx] = -1;
+      const nn = next[nx]!;
+      next[pos] = nn;
+      if (nn >= 0) prev[nn] = pos;
+      const pv = prev[pos]!;
+      if (pv >= 0) {
+        const p = priorityOf(sym[pv]!, sym[pos]!);
+        if (p >= 0) push(p * SHIFT + pv);
+      }
+      if (nn >= 0) {
+        const p = priorityOf(sym[pos]!, sym[nn]!);
+        if (p >= 0) push(p * SHIFT + pos);
+      }
+    }
+    const out: number[] = [];
+    for (let i = 0; i >= 0; i = next[i]!) out.push(sym[i]!);
+    return out.length === 1 ? out[0]! : Int32Array.from(out);
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  tokenBytes(id: number): Uint8Array {
+    if (!(id >= 0 && id < this.vocabSize)) return new Uint8Array(0);
+    return this.bytes.slice(this.offs[id]!, this.offs[id + 1]!);
+  }
+
+  /** Byte length of one token (0 for unknown ids). */
+  tokenLength(id: number): number {
+    if (!(id >= 0 && id < this.vocabSize)) return 0;
+    return this.offs[id + 1]! - this.offs[id]!;
+  }
+
+  decodeBytes(ids: readonly number[]): Uint8Array {
+    let n = 0;
+    for (const id of ids) n += this.tokenLength(id);
+    const out = new Uint8Array(n);
+    let p = 0;
+    for (const id of ids) {
+      if (!(id >= 0 && id < this.vocabSize)) continue;
+      const s = this.offs[id]!;
+      const e = this.offs[id + 1]!;
+      out.set(this.bytes.subarray(s, e), p);
+      p += e - s;
+    }
+    return out;
+  }
+
+  decode(ids: readonly number[]): string {
+    return decodeUtf8Lossy(this.decodeBytes(ids));
+  }
+
+  specialTokenId(text: string): number | undefined {
+    return this.allAdded.get(text);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.kind[id] === TokenKind.Special;
+  }
+
+  /** Kind of an id (TokenKind), Unused outside the id range. */
+  tokenKind(id: number): TokenKind {
+    return id >= 0 && id < this.vocabSize ? (this.kind[id] as TokenKind) : TokenKind.Unused;
+  }
+
+  isCanonical(ids: readonly number[]): boolean {
+    for (const id of ids) {
+      const k = this.tokenKind(id);
+      if (k === TokenKind.Special || k === TokenKind.Unused) return false;
+    }
+    const again = this.encodeBytes(this.decodeBytes(ids));
+    if (again.length !== ids.length) return false;
+    for (let i = 0; i < ids.length; i++) if (again[i] !== ids[i]) return false;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- trie
+
+  /** Ordinary and added ids sorted by bytes (the byte trie, flattened). */
+  sortedIds(): Int32Array {
+    if (this.sorted) return this.sorted;
+    const ids: number[] = [];
+    const keys: string[] = [];
+    for (let id = 0; id < this.vocabSize; id++) {
+      const k = this.kind[id];
+      if (k === TokenKind.Special || k === TokenKind.Unused) continue;
+      if (this.offs[id + 1] === this.offs[id]) continue;
+      ids.push(id);
+    }
+    // latin1 strings compare code unit by code unit, i.e. bytewise.
+    for (const id of ids) keys[id] = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.offs[id]!, this.offs[id + 1]! - this.offs[id]!).toString('latin1');
+    ids.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+    this.sorted = Int32Array.from(ids);
+    return this.sorted;
+  }
+
+  /** Compares token `id`'s bytes with p[0, plen) as prefixes: -1, 0 (id starts with p), 1. */
+  private cmpPrefix(id: number, p: Uint8Array, plen: number): number {
+    const s = this.offs[id]!;
+    const len = this.offs[id + 1]! - s;
+    const n = Math.min(len, plen);
+    for (let i = 0; i < n; i++) {
+      const d = this.bytes[s + i]! - p[i]!;
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    return len < plen ? -1 : 0;
+  }
+
+  tokensStartingWith(prefix: Uint8Array): Int32Array {
+    const sorted = this.sortedIds();
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cmpPrefix(sorted[mid]!, prefix, prefix.length) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cmpPrefix(sorted[mid]!, prefix, prefix.length) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return sorted.subarray(first, lo);
+  }
+
+  tokensPrefixOf(bytes: Uint8Array): number[] {
+    const sorted = this.sortedIds();
+    const out: number[] = [];
+    let lo = 0;
+    let hi = sorted.length;
+    const limit = Math.min(bytes.length, this.maxTokenLen);
+    for (let k = 0; k <= limit && lo < hi; k++) {
+      // Tokens in [lo, hi) all start with bytes[0, k); those exactly k long sort first.
+      while (lo < hi && this.offs[sorted[lo]! + 1]! - this.offs[sorted[lo]!]! === k) {
+        if (k > 0) out.push(sorted[lo]!);
+        lo++;
+      }
+      if (k === limit) break;
+      const b = bytes[k]!;
+      let a = lo;
+      let z = hi;
+      while (a < z) {
+        const mid = (a + z) >> 1;
+        if (this.bytes[this.offs[sorted[mid]!]! + k]! < b) a = mid + 1;
+        else z = mid;
+      }
+      lo = a;
+      z = hi;
+      while (a < z) {
+        const mid = (a + z) >> 1;
+        if (this.bytes[this.offs[sorted[mid]!]! + k]! <= b) a = mid + 1;
+        else z = mid;
+      }
+      hi = a;
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- boundaries
+
+  /** Start offsets (UTF-16, into the escaped string) of the pieces of s. */
+  private pieceStarts(s: string): number[] {
+    const starts: number[] = [];
+    this.walk(s, 0, s.length, (a) => starts.push(a));
+    return starts;
+  }
+
+  stableBoundary(bytes: Uint8Array): number {
+    const s = bytesToEscaped(bytes);
+    if (this.normalizes && this.normalize(s) !== s) return 0;
+    const starts = this.pieceStarts(s);
+    if (starts.length < 3) return 0;
+    let cut = starts[starts.length - 2]!;
+    // A partly typed added token (e.g. "<thi" of "<think>") could still swallow the tail.
+    for (const content of this.addedContents) {
+      for (let k = Math.min(content.length - 1, s.length); k > 0; k--) {
+        if (s.endsWith(content.slice(0, k))) {
+          cut = Math.min(cut, s.length - k);
+          break;
+        }
+      }
+    }
+    // Back up to a piece start at or before the cut.
+    let j = starts.length - 1;
+    while (j > 0 && starts[j]! > cut) j--;
+    return utf8Length(s, 0, starts[j]!);
+  }
+
+  /** The pre-token pieces of bytes as byte ranges [start, end) (added tokens count as pieces). */
+  preTokenize(bytes: Uint8Array): Array<[number, number]> {
+    const s = bytesToEscaped(bytes);
+    const out: Array<[number, number]> = [];
+    let pos = 0;
+    let last = 0;
+    this.walk(s, 0, s.length, (a, b) => {
+      pos += utf8Length(s, last, a);
+      const len = utf8Length(s, a, b);
+      out.push([pos, pos + len]);
+      pos += len;
+      last = b;
+    });
+    return out;
+  }
+
+  /** Bytes of text as this tokenizer sees them (after sanitizing lone surrogates). */
+  static textBytes(text: string): Uint8Array {
+    return utf8(sanitize(text));
+  }
+}
