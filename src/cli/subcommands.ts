@@ -31,4 +31,9 @@ export const SUBCOMMANDS: Subcommand[] = [
     // Loaded on demand so other commands never load onnxruntime.
     run: async (args, io) => (await import('./completeCommand')).completeCommand.run(args, io),
   },
+  {
+    name: 'eval',
+    summary: 'Measure the boundary modes on infilling cases (exact match, bits per byte, pass@1)',
+    run: async (args, io) => (await import('./evalCommand')).evalCommand.run(args, io),
+  },
 ];

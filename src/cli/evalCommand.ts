@@ -1,0 +1,225 @@
+/**
+ * `subword eval`: the boundary modes measured on infilling cases
+ * (HumanEval-infilling JSON lines), and `--make-random-spans` to build such
+ * cases from held-out source files.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, relative, resolve } from 'node:path';
+import { BOUNDARY_MODES, isBoundaryMode } from '../engine/boundary/index';
+import type { BoundaryMode } from '../engine/boundary/types';
+import { CompletionCore } from '../engine/completion/core';
+import { makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
+import { runEval } from '../engine/eval/run';
+import { silentLogger, type Logger } from '../engine/log';
+import { loadModel } from '../engine/model/load';
+import type { CliIo, Subcommand } from './subcommands';
+
+const HELP = `Usage:
+  subword eval --data FILE.jsonl [--boundary naive,heal,exact] [options]
+  subword eval --make-random-spans DIR|FILE.jsonl --seed S --n N > FILE.jsonl
+
+Evaluates the boundary modes on fill-in-the-middle cases in the
+HumanEval-infilling JSON-lines shape (task_id, prompt, suffix,
+canonical_solution, optional test and entry_point). Per mode: exact match,
+edit similarity, middle bits per byte (the true middle then end-of-middle,
+teacher-forced, as the mode scores it), pass@1 (python3 runs the tests in a
+subprocess with a timeout) and ms per case. Decoding is greedy; the prompt
+is the completion engine's (same windowing and FIM format as the editor)
+and the middle is the raw output up to end-of-middle (no editor stop rules),
+so the modes differ only in how they treat the cursor.
+
+Options:
+  --boundary LIST      modes, comma-separated (default naive,heal,exact)
+  --model DIR          model folder (default: the bundled model)
+  --limit N            first N cases only
+  --max-tokens N       most tokens per middle (default 64)
+  --no-score           skip bits per byte (generation only)
+  --test-timeout S     seconds per test run (default 10)
+  --threads N          onnxruntime intra-op threads (default 1)
+  --samples FILE       write {"task_id","mode","completion"} per case and mode
+  --json               print {"n": N, "results": {mode: {...}}}
+
+Random spans: DIR is a folder of source files or a JSON-lines file of
+{"path","text"} records (the training corpus's test split); one hole per
+case, starting at a random character, 1..--max-middle characters long
+(default 64).
+`;
+
+const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose']);
+
+function parse(args: readonly string[]): { flags: Map<string, string>; switches: Set<string> } {
+  const flags = new Map<string, string>();
+  const switches = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-h') {
+      switches.add('help');
+      continue;
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (SWITCHES.has(name)) {
+      switches.add(name);
+      continue;
+    }
+    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  return { flags, switches };
+}
+
+function int(flags: Map<string, string>, name: string, fallback: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const SOURCE_EXT = new Set(['.py', '.js', '.mjs', '.cjs', '.ts', '.tsx', '.jsx', '.mts', '.cts', '.md', '.css', '.rs', '.go', '.java', '.c', '.h', '.cpp']);
+
+/** Source files from a folder (recursively) or a JSON-lines file of {path, text}. */
+export function readSources(from: string): SourceFile[] {
+  if (statSync(from).isFile()) {
+    return readFileSync(from, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l, i) => {
+        const o = JSON.parse(l) as { path?: unknown; text?: unknown };
+        if (typeof o.text !== 'string') throw new Error(`${from}:${i + 1}: no "text" field`);
+        return { path: typeof o.path === 'string' ? o.path : `line${i + 1}`, text: o.text };
+      });
+  }
+  const out: SourceFile[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(p);
+      } else if (SOURCE_EXT.has(extname(e.name))) out.push({ path: relative(from, p).split('\\').join('/'), text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(from);
+  return out;
+}
+
+/** The bundled model: models/subword-tiny, else the first folder under models/. */
+function bundledModel(packageRoot: string): string {
+  const models = join(packageRoot, 'models');
+  if (existsSync(join(models, 'subword-tiny'))) return join(models, 'subword-tiny');
+  const dirs = existsSync(models) ? readdirSync(models, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
+  return dirs.length ? join(models, dirs[0]!.name) : join(models, 'subword-tiny');
+}
+
+let python: string | null | undefined;
+function pythonPath(): string | null {
+  if (python === undefined) python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : null;
+  return python;
+}
+
+/** Runs prompt + completion + suffix + test + check(entry_point) in python3 (never in-process). */
+function runPythonTests(c: EvalCase, completion: string, timeoutS: number): Promise<boolean | undefined> {
+  const py = pythonPath();
+  if (!py || !c.test || !c.entry_point) return Promise.resolve(undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'subword-eval-'));
+  const file = join(dir, 'case.py');
+  writeFileSync(file, `${c.prompt}${completion}${c.suffix}\n\n${c.test}\n\ncheck(${c.entry_point})\n`);
+  return new Promise((resolvePromise) => {
+    const child = spawn(py, [file], { cwd: dir, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      resolvePromise(code === 0);
+    });
+    child.on('error', () => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      resolvePromise(false);
+    });
+  });
+}
+
+function fmt(v: number | null, digits: number): string {
+  return v === null ? '-' : v.toFixed(digits);
+}
+
+export const evalCommand: Subcommand = {
+  name: 'eval',
+  summary: 'Measure the boundary modes on infilling cases (exact match, bits per byte, pass@1)',
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const { flags, switches } = parse(args);
+    if (switches.has('help')) {
+      io.stdout(HELP);
+      return 0;
+    }
+    if (flags.has('make-random-spans')) {
+      const from = resolve(flags.get('make-random-spans')!);
+      const cases = makeRandomSpans(readSources(from), {
+        seed: int(flags, 'seed', 1),
+        n: int(flags, 'n', 200),
+        maxMiddleChars: int(flags, 'max-middle', 64),
+      });
+      io.stdout(cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length ? '\n' : ''));
+      return 0;
+    }
+    const data = flags.get('data');
+    if (!data) {
+      io.stderr(`subword eval: --data FILE.jsonl is required\n\n${HELP}`);
+      return 2;
+    }
+    const modes = (flags.get('boundary') ?? BOUNDARY_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = modes.filter((m) => !isBoundaryMode(m));
+    if (bad.length || !modes.length) {
+      io.stderr(`subword eval: unknown boundary mode(s) ${bad.join(', ')}; use ${BOUNDARY_MODES.join(', ')}\n`);
+      return 2;
+    }
+    let cases = parseCases(data === '-' ? (await io.readStdin()).toString('utf8') : readFileSync(resolve(data), 'utf8'), data);
+    if (flags.has('limit')) cases = cases.slice(0, int(flags, 'limit', cases.length));
+    const maxTokens = Math.max(1, int(flags, 'max-tokens', 64));
+    const logger: Logger = switches.has('verbose')
+      ? { ...silentLogger, info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`${m}\n`), error: (m) => io.stderr(`${String(m)}\n`) }
+      : silentLogger;
+    const modelDir = flags.has('model') ? resolve(flags.get('model')!) : bundledModel(io.packageRoot);
+    const loaded = await loadModel(modelDir, { logger, threads: int(flags, 'threads', 1), skipChecksums: true });
+    const core = new CompletionCore(loaded, logger);
+    const samples = flags.has('samples') ? createWriteStream(resolve(flags.get('samples')!)) : undefined;
+    const timeoutS = int(flags, 'test-timeout', 10);
+    const t0 = performance.now();
+    try {
+      const { report, stats } = await runEval(
+        cases,
+        {
+          prompt: (c, max) => {
+            const p = core.prompt({ prefix: c.prompt, suffix: c.suffix, maxTokens: max });
+            return { model: loaded.model, tokenizer: loaded.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds };
+          },
+          runTests: (c, completion) => runPythonTests(c, completion, timeoutS),
+          onSample: samples ? (s) => samples.write(`${JSON.stringify(s)}\n`) : undefined,
+          onProgress: switches.has('json') ? undefined : (done, total) => io.stderr(`\r${done}/${total} cases`),
+          now: () => performance.now(),
+        },
+        { modes: modes as BoundaryMode[], maxTokens, score: !switches.has('no-score') },
+      );
+      if (switches.has('json')) {
+        io.stdout(`${JSON.stringify(report)}\n`);
+        return 0;
+      }
+      io.stderr('\n');
+      io.stdout(`${report.n} cases, model ${loaded.name}, max ${maxTokens} tokens, ${((performance.now() - t0) / 1000).toFixed(1)} s\n\n`);
+      io.stdout('| mode | exact match | edit similarity | middle bits/byte | pass@1 | ms/case |\n|---|---|---|---|---|---|\n');
+      for (const m of modes as BoundaryMode[]) {
+        const r = report.results[m]!;
+        const zero = stats.get(m)!.zeroProbabilityCases;
+        io.stdout(`| ${m} | ${fmt(r.exact_match, 3)} | ${fmt(r.edit_similarity, 3)} | ${fmt(r.middle_bits_per_byte, 3)}${zero ? ` (${zero} at p=0)` : ''} | ${fmt(r.pass_at_1, 3)} | ${fmt(r.ms_per_case, 0)} |\n`);
+      }
+      return 0;
+    } finally {
+      samples?.end();
+    }
+  },
+};

@@ -1,0 +1,68 @@
+/**
+ * The evaluation loop: for each case and boundary mode, generate the middle
+ * greedily, score the true middle teacher-forced, optionally run the tests,
+ * and accumulate the metrics. Side effects (model, prompt building, test
+ * execution, clock) come in as arguments.
+ */
+import { strategyFor } from '../boundary/index';
+import type { BoundaryMode, BoundaryRequest, BoundaryStrategy } from '../boundary/types';
+import type { EvalCase } from './cases';
+import { ModeStats, type ModeSummary } from './metrics';
+
+/** The parts of a boundary request that depend on the case (the FIM prompt). */
+export type CasePrompt = Pick<BoundaryRequest, 'model' | 'tokenizer' | 'headIds' | 'streamBytes' | 'stopIds'>;
+
+export interface EvalDeps {
+  /** The prompt for a case (windowed to the model's context). */
+  prompt(c: EvalCase, maxTokens: number): CasePrompt;
+  /** Runs the case's tests on prompt + completion + suffix; undefined when it cannot (no tests, no python3). */
+  runTests?(c: EvalCase, completion: string): Promise<boolean | undefined>;
+  /** Called once per case and mode with the generated middle (the --samples file). */
+  onSample?(sample: { task_id: string; mode: BoundaryMode; completion: string }): void;
+  /** Progress line per case. */
+  onProgress?(done: number, total: number): void;
+  now(): number;
+  /** The strategy per mode (defaults to strategyFor). */
+  strategy?(mode: BoundaryMode): BoundaryStrategy;
+}
+
+export interface EvalOptions {
+  readonly modes: readonly BoundaryMode[];
+  readonly maxTokens: number;
+  /** Also compute middle bits per byte (one teacher-forced pass per case and mode). */
+  readonly score: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface EvalReport {
+  n: number;
+  results: Partial<Record<BoundaryMode, ModeSummary>>;
+}
+
+const encoder = new TextEncoder();
+
+export async function runEval(cases: readonly EvalCase[], deps: EvalDeps, opts: EvalOptions): Promise<{ report: EvalReport; stats: Map<BoundaryMode, ModeStats> }> {
+  const stats = new Map<BoundaryMode, ModeStats>(opts.modes.map((m) => [m, new ModeStats()]));
+  const strategies = new Map(opts.modes.map((m) => [m, deps.strategy?.(m) ?? strategyFor(m)]));
+  let done = 0;
+  for (const c of cases) {
+    const base = deps.prompt(c, opts.maxTokens);
+    const truth = encoder.encode(c.canonical_solution);
+    for (const mode of opts.modes) {
+      const strategy = strategies.get(mode)!;
+      const req: BoundaryRequest = { ...base, maxTokens: opts.maxTokens, temperature: 0, signal: opts.signal };
+      const t0 = deps.now();
+      const r = await strategy.generate(req);
+      const ms = deps.now() - t0;
+      const completion = new TextDecoder().decode(r.bytes);
+      deps.onSample?.({ task_id: c.task_id, mode, completion });
+      const logProb = opts.score ? await strategy.score(req, truth) : undefined;
+      const passed = deps.runTests && c.test && c.entry_point ? await deps.runTests(c, completion) : undefined;
+      stats.get(mode)!.add({ completion, truth: c.canonical_solution, logProb, truthBytes: truth.length, ms, passed });
+    }
+    deps.onProgress?.(++done, cases.length);
+  }
+  const results: EvalReport['results'] = {};
+  for (const [m, s] of stats) results[m] = s.summary();
+  return { report: { n: cases.length, results }, stats };
+}
