@@ -4,6 +4,8 @@
  * times). Each module under bench/ registers one entry in BENCHES.
  */
 import { BENCHES } from './registry';
+import './boundary';
+import './complete';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,363 @@
+/**
+ * `npm run bench -- complete`: completion latency with the bundled model on
+ * cursor positions drawn (fixed seed) from held-out test files, against raw
+ * onnxruntime doing the same token work in the same run.
+ *
+ * Environment: SUBWORD_BENCH_MODEL (model folder; default models/subword-tiny),
+ * SUBWORD_BENCH_POSITIONS (default 200), SUBWORD_SOAK (completions in the
+ * memory soak; default 10000, 0 skips it), SUBWORD_BENCH_QUICK=1 (small
+ * counts for a smoke run).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { InProcessBackend } from '../src/engine/completion/backend';
+import { CompletionEngine } from '../src/engine/completion/engine';
+import { seededRandom } from '../src/engine/completion/sampling';
+import { silentLogger } from '../src/engine/log';
+import { CancelledError } from '../src/engine/model/types';
+import { locateModelFolder } from '../src/engine/model/manifest';
+import { inspectGraph } from '../src/engine/model/ortModel';
+import { BENCHES } from './registry';
+import { percentile, printTable } from './util';
+
+const ROOT = join(__dirname, '..');
+const quick = process.env.SUBWORD_BENCH_QUICK === '1';
+
+interface SourceFile {
+  readonly lang: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+const EXT_LANG: Record<string, string> = { '.py': 'python', '.js': 'javascript', '.ts': 'typescript', '.mjs': 'javascript' };
+
+/**
+ * Held-out test files from the training corpus (tools/train writes
+ * .corpus-cache/corpus/test.jsonl); without it, real source files installed
+ * on this machine (said in the output).
+ */
+function heldOutFiles(): { files: SourceFile[]; source: string } {
+  const jsonl = join(ROOT, '.corpus-cache', 'corpus', 'test.jsonl');
+  if (existsSync(jsonl)) {
+    const files = readFileSync(jsonl, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SourceFile)
+      .filter((f) => ['python', 'javascript', 'typescript'].includes(f.lang) && f.text.length > 200);
+    return { files, source: `${files.length} held-out test files from .corpus-cache/corpus/test.jsonl (never trained on)` };
+  }
+  const files: SourceFile[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 3 || files.length >= 400) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p, depth + 1);
+      else {
+        const lang = EXT_LANG[name.slice(name.lastIndexOf('.'))];
+        if (lang && st.size > 500 && st.size < 200_000) files.push({ lang, path: p, text: readFileSync(p, 'utf8') });
+      }
+    }
+  };
+  for (const d of ['/usr/lib/python3.11', '/usr/lib/python3/dist-packages']) if (existsSync(d)) walk(d, 0);
+  return { files, source: `${files.length} source files from /usr/lib/python3* (no held-out split found; NOT guaranteed unseen by the model)` };
+}
+
+interface Position {
+  readonly file: SourceFile;
+  readonly offset: number;
+}
+
+/** Random characters (never inside a surrogate pair), mid-identifier included. */
+function drawPositions(files: readonly SourceFile[], n: number, seed: number): Position[] {
+  const rnd = seededRandom(seed);
+  const out: Position[] = [];
+  while (out.length < n) {
+    const file = files[Math.floor(rnd() * files.length)]!;
+    let offset = 1 + Math.floor(rnd() * (file.text.length - 1));
+    const c = file.text.charCodeAt(offset);
+    if (c >= 0xdc00 && c <= 0xdfff) offset++;
+    out.push({ file, offset });
+  }
+  return out;
+}
+
+function rssMb(): number {
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+function modelDir(): string {
+  const env = process.env.SUBWORD_BENCH_MODEL;
+  if (env) return env;
+  const bundled = join(ROOT, 'models', 'subword-tiny');
+  if (existsSync(bundled)) return bundled;
+  console.log('(models/subword-tiny missing: using the random test fixture, figures are NOT representative)\n');
+  return join(ROOT, 'test', 'fixtures', 'models', 'subword-nomanifest');
+}
+
+/** Raw onnxruntime: the same session settings, feeds built by hand, nothing else. */
+class RawOrt {
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly layout: ReturnType<typeof inspectGraph>,
+  ) {}
+
+  static async create(modelPath: string, threads: number): Promise<RawOrt> {
+    const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    return new RawOrt(s, inspectGraph(s, modelPath));
+  }
+
+  async run(ids: readonly number[], past: ort.Tensor[] | undefined, pastLen: number): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const S = ids.length;
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, S]) };
+    if (this.layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(pastLen + S).fill(1n), [1, pastLen + S]);
+    if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(pastLen + i)), [1, S]);
+    this.layout.pastNames.forEach((n, i) => {
+      feeds[n] = past ? past[i]! : new ort.Tensor('float32', new Float32Array(0), [1, this.layout.kvHeads, 0, this.layout.headDim]);
+    });
+    return this.session.run(feeds);
+  }
+
+  presents(out: ort.InferenceSession.OnnxValueMapType): ort.Tensor[] {
+    return this.layout.presentNames.map((n) => out[n]!);
+  }
+}
+
+async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [performance.now() - t0, r];
+}
+
+async function run(): Promise<void> {
+  const dir = modelDir();
+  const folder = locateModelFolder(dir);
+  const nPositions = Number(process.env.SUBWORD_BENCH_POSITIONS ?? (quick ? 20 : 200));
+  const rss0 = rssMb();
+  let peak = rss0;
+  const sample = () => (peak = Math.max(peak, rssMb()));
+  const timer = setInterval(sample, 50);
+  try {
+    const { files, source } = heldOutFiles();
+    console.log(`Model: ${dir}\nCursor positions: ${nPositions}, seed 42, from ${source}\n`);
+
+    // ---- the pipeline in-process (engine -> core -> strategy -> runner) ----
+    const backend = new InProcessBackend({ modelDir: dir, threads: 1 }, silentLogger);
+    const info = await backend.load();
+    const core = backend.loadedCore!;
+    const runner = core.loaded.model;
+    const ctx = info.contextLength;
+    console.log(`Loaded in ${info.loadMs.toFixed(0)} ms; context ${ctx}, vocabulary ${info.vocabSize}, FIM ${info.fimFormat}\n`);
+    const raw = await RawOrt.create(folder.modelPath, 1);
+
+    // ---- prefill and decode: runner vs raw onnxruntime, side by side ----
+    const tokenizer = core.loaded.tokenizer;
+    const corpusText = files.map((f) => f.text).join('\n');
+    const corpusIds = tokenizer.encode(corpusText.slice(0, 200_000));
+    const prefillRows: Array<Array<string | number>> = [];
+    for (const n of [256, 512, 1024].filter((n) => n < ctx)) {
+      const ids = corpusIds.slice(0, n);
+      const reps = quick ? 2 : 5;
+      let rawBest = Infinity;
+      let runBest = Infinity;
+      for (let r = 0; r < reps; r++) {
+        rawBest = Math.min(rawBest, (await timeIt(() => raw.run(ids, undefined, 0)))[0]);
+        runner.resetCache();
+        runBest = Math.min(runBest, (await timeIt(() => runner.nextTokenLogProbs(ids)))[0]);
+      }
+      prefillRows.push([n, rawBest, runBest, runBest / rawBest]);
+    }
+    console.log('Prefill (best of 5, ms)\n');
+    printTable(['tokens', 'raw onnxruntime', 'runner', 'runner / raw'], prefillRows);
+
+    const steps = quick ? 16 : 64;
+    const base = corpusIds.slice(0, Math.min(512, ctx - steps - 1));
+    // Best of 3 rounds each, alternating, so neither side gets the warm JIT alone.
+    let rawDecode = Infinity;
+    let runDecode = Infinity;
+    for (let round = 0; round < 3; round++) {
+      let out = await raw.run(base, undefined, 0);
+      let past = raw.presents(out);
+      const [rawMs] = await timeIt(async () => {
+        for (let i = 0; i < steps; i++) {
+          out = await raw.run([corpusIds[base.length + i]!], past, base.length + i);
+          past = raw.presents(out);
+        }
+      });
+      rawDecode = Math.min(rawDecode, rawMs);
+      runner.resetCache();
+      await runner.nextTokenLogProbs(base);
+      const [runMs] = await timeIt(async () => {
+        for (let i = 1; i <= steps; i++) await runner.nextTokenLogProbs(corpusIds.slice(0, base.length + i));
+      });
+      runDecode = Math.min(runDecode, runMs);
+    }
+    console.log(`\nDecode after ${base.length} tokens (${steps} cached steps)\n`);
+    printTable(
+      ['', 'ms/step', 'tokens/s', 'vs raw'],
+      [
+        ['raw onnxruntime', rawDecode / steps, (1000 * steps) / rawDecode, 1],
+        ['runner', runDecode / steps, (1000 * steps) / runDecode, runDecode / rawDecode],
+      ],
+    );
+
+    // ---- threads: 1 vs 2 ----
+    const raw2 = await RawOrt.create(folder.modelPath, 2);
+    const thr: Array<Array<string | number>> = [];
+    for (const [label, r] of [['1 thread', raw], ['2 threads', raw2]] as const) {
+      const ids = corpusIds.slice(0, Math.min(512, ctx - steps - 1));
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) best = Math.min(best, (await timeIt(() => r.run(ids, undefined, 0)))[0]);
+      let o = await r.run(ids, undefined, 0);
+      let p = r.presents(o);
+      const stepTimes: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const [ms, o2] = await timeIt(() => r.run([5], p, ids.length + i));
+        o = o2;
+        p = r.presents(o);
+        stepTimes.push(ms);
+      }
+      thr.push([label, best, percentile(stepTimes, 50), percentile(stepTimes, 95)]);
+    }
+    await raw2.session.release();
+    thr.push(['2 / 1 threads', Number(thr[1]![1]) / Number(thr[0]![1]), Number(thr[1]![2]) / Number(thr[0]![2]), Number(thr[1]![3]) / Number(thr[0]![3])]);
+    console.log('\nThreads (raw onnxruntime; the other core is busy with whatever else runs)\n');
+    printTable(['', `prefill ${Math.min(512, ctx - steps - 1)} ms`, 'decode p50 ms', 'decode p95 ms'], thr);
+
+    // ---- 200 cursor positions: time to ghost text, pipeline overhead ----
+    const positions = drawPositions(files, nPositions, 42);
+    const modes = ['naive', 'heal', 'exact'] as const;
+    const rows: Array<Array<string | number>> = [];
+    for (const boundary of modes) {
+      const times: number[] = [];
+      const typed: number[] = [];
+      let tokens = 0;
+      const s0 = { ...runner.stats };
+      let engineMs = 0;
+      for (const pos of positions) {
+        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 };
+        const r = await core.complete(req);
+        times.push(r.ms);
+        engineMs += r.ms;
+        tokens += r.tokens;
+        sample();
+      }
+      const runMs = runner.stats.runMs - s0.runMs;
+      // Typed-through on the engine front: completions then their first character typed.
+      const engine = CompletionEngine.create({ modelDir: dir, logger: silentLogger, skipChecksums: true });
+      for (const pos of positions.slice(0, quick ? 5 : 40)) {
+        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 };
+        const r = await engine.complete(req);
+        if (r.text.length < 2) continue;
+        const t0 = performance.now();
+        const t = await engine.complete({ ...req, prefix: req.prefix + r.text[0] });
+        if (t.cached) typed.push(performance.now() - t0);
+      }
+      await engine.dispose();
+      rows.push([boundary, percentile(times, 50), percentile(times, 95), tokens / positions.length, (1000 * tokens) / engineMs, typed.length ? percentile(typed, 50) : NaN, engineMs / runMs]);
+    }
+    console.log(`\nSingle-line completion at ${positions.length} random characters (in-process engine; ms excludes loading)\n`);
+    printTable(['boundary', 'p50 ms', 'p95 ms', 'tokens/completion', 'tokens/s', 'typed-through p50 ms', 'pipeline / raw onnxruntime'], rows);
+
+    // ---- the worker thread hop ----
+    const inWorker = CompletionEngine.create({ modelDir: dir, logger: silentLogger, workerScript: join(ROOT, 'dist', 'model-worker.js'), skipChecksums: true });
+    const inProc = CompletionEngine.create({ modelDir: dir, logger: silentLogger, skipChecksums: true });
+    if (existsSync(join(ROOT, 'dist', 'model-worker.js'))) {
+      const wt: number[] = [];
+      const pt: number[] = [];
+      for (const pos of positions.slice(0, quick ? 5 : 50)) {
+        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: 'naive' as const, maxTokens: 48, maxLines: 1 };
+        let t0 = performance.now();
+        await inProc.complete(req);
+        pt.push(performance.now() - t0);
+        t0 = performance.now();
+        await inWorker.complete(req);
+        wt.push(performance.now() - t0);
+      }
+      console.log('\nWorker thread vs in-process (naive, wall time seen by the caller)\n');
+      printTable(['', 'p50 ms', 'p95 ms', 'vs in-process'], [
+        ['in-process', percentile(pt, 50), percentile(pt, 95), 1],
+        ['worker thread', percentile(wt, 50), percentile(wt, 95), percentile(wt, 50) / percentile(pt, 50)],
+      ]);
+    } else console.log('\n(dist/model-worker.js missing: run `npm run build` for the worker comparison)');
+    await inProc.dispose();
+
+    // ---- typing replay: KV-cache hit rate ----
+    const file = files.find((f) => f.text.length > 3000) ?? files[0]!;
+    const startAt = Math.min(2000, Math.floor(file.text.length / 2));
+    const typedChars = quick ? 40 : 200;
+    runner.resetCache();
+    const s1 = { ...runner.stats };
+    const replayTimes: number[] = [];
+    for (let i = 0; i < typedChars; i++) {
+      const at = startAt + i;
+      const r = await core.complete({ prefix: file.text.slice(0, at), suffix: file.text.slice(at), languageId: file.lang, boundary: 'exact', maxTokens: 24, maxLines: 1 });
+      replayTimes.push(r.ms);
+    }
+    const reused = runner.stats.tokensReused - s1.tokensReused;
+    const computed = runner.stats.tokensComputed - s1.tokensComputed;
+    const hits = runner.stats.cacheHits - s1.cacheHits;
+    const reqs = runner.stats.requests - s1.requests;
+    console.log(`\nTyping replay: ${typedChars} characters typed one by one into ${file.path} (exact), a completion after each\n`);
+    printTable(['KV tokens reused', 'tokens computed', 'reuse rate', 'model calls with a hit', 'p50 ms', 'p95 ms'], [[reused, computed, reused / (reused + computed), hits / reqs, percentile(replayTimes, 50), percentile(replayTimes, 95)]]);
+
+    // ---- reliability: 1,000 requests 20 ms apart with cancellations, through the worker ----
+    if (existsSync(join(ROOT, 'dist', 'model-worker.js'))) {
+      const n = quick ? 100 : 1000;
+      const before = rssMb();
+      let ok = 0;
+      let cancelled = 0;
+      const pending: Array<Promise<void>> = [];
+      for (let i = 0; i < n; i++) {
+        const pos = positions[i % positions.length]!;
+        const ac = new AbortController();
+        pending.push(
+          inWorker.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: i % 2 ? 'exact' : 'naive', maxTokens: 16, maxLines: 1, signal: ac.signal }).then(
+            () => void ok++,
+            (e: unknown) => {
+              if (e instanceof CancelledError) cancelled++;
+              else throw e;
+            },
+          ),
+        );
+        if (i % 5 === 0) setTimeout(() => ac.abort(), 3);
+        await new Promise((r) => setTimeout(r, 20));
+        sample();
+      }
+      await Promise.all(pending);
+      const backendRunning = () => (inWorker as unknown as { backend: { running: boolean } }).backend.running;
+      const wasRunning = backendRunning();
+      await inWorker.dispose();
+      console.log(`\nReliability: ${n} requests 20 ms apart through the worker, every 5th aborted by its caller\n`);
+      printTable(['completed', 'cancelled/superseded', 'worker alive before dispose', 'worker alive after', 'RSS before MB', 'RSS after MB'], [[ok, cancelled, String(wasRunning), String(backendRunning()), before, rssMb()]]);
+    } else await inWorker.dispose();
+
+    // ---- soak: memory stays flat ----
+    const soak = Number(process.env.SUBWORD_SOAK ?? (quick ? 300 : 10_000));
+    if (soak > 0) {
+      const marks: number[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < soak; i++) {
+        const pos = positions[i % positions.length]!;
+        const at = Math.max(1, pos.offset - (i % 17));
+        await core.complete({ prefix: pos.file.text.slice(0, at), suffix: pos.file.text.slice(at), languageId: pos.file.lang, boundary: (['naive', 'heal', 'exact'] as const)[i % 3], maxTokens: 8, maxLines: 1 });
+        if (i % Math.max(1, Math.floor(soak / 10)) === 0) marks.push(rssMb());
+        sample();
+      }
+      marks.push(rssMb());
+      const warm = marks[1] ?? marks[0]!;
+      console.log(`\nSoak: ${soak} completions in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      printTable(['RSS after 10% MB', 'RSS at end MB', 'growth', 'RSS marks MB'], [[warm, marks.at(-1)!, marks.at(-1)! / warm - 1, marks.map((m) => m.toFixed(0)).join(' ')]]);
+    }
+
+    await backend.dispose();
+    await raw.session.release();
+  } finally {
+    clearInterval(timer);
+  }
+  console.log(`\nPeak RSS ${peak.toFixed(0)} MB; increase over the bench process before loading: ${(peak - rss0).toFixed(0)} MB`);
+}
+
+BENCHES.push({ name: 'complete', summary: 'completion latency, KV-cache reuse, pipeline vs raw onnxruntime, reliability', run });
