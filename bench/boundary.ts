@@ -1,0 +1,65 @@
+/**
+ * `npm run bench -- boundary`: time to ghost text of exact vs heal (and
+ * naive) through the completion core, on cursor positions cut at random
+ * characters in held-out files (test/fixtures/eval/heldout-spans.jsonl, made
+ * from the corpus's test split). Modes run side by side on each position, in
+ * rotating order so that none always finds the other's KV cache warm.
+ *
+ * Environment: SUBWORD_BENCH_MODEL (model folder; default models/subword-tiny,
+ * else the random-weight fixture, said in the output), SUBWORD_BENCH_POSITIONS
+ * (default 60), SUBWORD_BENCH_MAX_TOKENS (default 32).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BoundaryMode } from '../src/engine/boundary/types';
+import { CompletionCore } from '../src/engine/completion/core';
+import { parseCases } from '../src/engine/eval/cases';
+import { silentLogger } from '../src/engine/log';
+import { loadModel } from '../src/engine/model/load';
+import { BENCHES } from './registry';
+import { percentile, printTable } from './util';
+
+const ROOT = join(__dirname, '..');
+
+BENCHES.push({
+  name: 'boundary',
+  summary: 'exact vs heal vs naive: time to ghost text on random-character cursor positions (ratios)',
+  async run() {
+    const tiny = join(ROOT, 'models', 'subword-tiny');
+    const fixture = join(ROOT, 'test', 'fixtures', 'models', 'subword-nomanifest');
+    const dir = process.env.SUBWORD_BENCH_MODEL ?? (existsSync(tiny) ? tiny : fixture);
+    const n = Number(process.env.SUBWORD_BENCH_POSITIONS ?? 60);
+    const maxTokens = Number(process.env.SUBWORD_BENCH_MAX_TOKENS ?? 32);
+    const cases = parseCases(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'heldout-spans.jsonl'), 'utf8')).slice(0, n);
+    const loaded = await loadModel(dir, { logger: silentLogger, skipChecksums: true });
+    console.log(`model ${loaded.name} (${dir === fixture ? 'random-weight fixture: no bundled model yet' : dir}), ${cases.length} positions, max ${maxTokens} tokens, greedy\n`);
+    const core = new CompletionCore(loaded, silentLogger);
+    const modes: BoundaryMode[] = ['naive', 'heal', 'exact'];
+    const ms = new Map<BoundaryMode, number[]>(modes.map((m) => [m, []]));
+    const calls = new Map<BoundaryMode, number[]>(modes.map((m) => [m, []]));
+    // Warm-up: session start, first allocations.
+    for (const m of modes) await core.complete({ prefix: cases[0]!.prompt, suffix: cases[0]!.suffix, boundary: m, maxTokens });
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      const order = modes.map((_, j) => modes[(i + j) % modes.length]!);
+      for (const m of order) {
+        const r = await core.complete({ prefix: c.prompt, suffix: c.suffix, boundary: m, maxTokens, languageId: 'plaintext' });
+        ms.get(m)!.push(r.ms);
+        calls.get(m)!.push(r.modelCalls);
+      }
+    }
+    const median = (v: number[]) => percentile(v, 50);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    const heal = ms.get('heal')!;
+    printTable(
+      ['mode', 'median ms', 'p90 ms', 'mean ms', 'model calls (mean)', 'median / heal', 'mean / heal'],
+      modes.map((m) => {
+        const v = ms.get(m)!;
+        return [m, median(v), percentile(v, 90), mean(v), mean(calls.get(m)!), median(v) / median(heal), mean(v) / mean(heal)];
+      }),
+    );
+    const perCase = ms.get('exact')!.map((v, i) => v / heal[i]!);
+    console.log(`\nexact / heal per position: median ${percentile(perCase, 50).toFixed(2)}x, p90 ${percentile(perCase, 90).toFixed(2)}x (target: at most 1.5x)`);
+    await loaded.model.dispose();
+  },
+});
