@@ -9,10 +9,11 @@ export const CHROMIUM: string;
 export const cacheDir: string;
 export const node24: string;
 export const serverMain: string;
+export const DEMO_SETTINGS: string;
 
 export function ensureServer(opts?: { log?: (line: string) => void }): Promise<{ installed: boolean; seconds: number; version: string }>;
 export function vscodeVersion(): string;
-export function freePort(): Promise<number>;
+export function freePort(preferred?: number): Promise<number>;
 
 export interface RunningServer {
   readonly port: number;
@@ -24,6 +25,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 export function startServer(opts?: {
+  host?: string;
   port?: number;
   log?: (line: string) => void;
   scratch?: string;
@@ -32,5 +34,5 @@ export function startServer(opts?: {
   machineSettings?: string;
 }): Promise<RunningServer>;
 
-export function workbenchUrl(o: { port: number; folder: string; extensionDevelopmentPath?: string; extensionTestsPath?: string }): string;
+export function workbenchUrl(o: { host?: string; port: number; folder: string; extensionDevelopmentPath?: string; extensionTestsPath?: string }): string;
 export function launchBrowser(opts?: { width?: number; height?: number }): Promise<{ browser: Browser; context: BrowserContext }>;

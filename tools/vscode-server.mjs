@@ -122,13 +122,42 @@ export function vscodeVersion() {
   return vscodeVersionFromDisk();
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
+/**
+ * Machine settings for a calm demo workbench (`npm start`, screenshots):
+ * no welcome page, no chat panel, no update or telemetry noise.
+ */
+export const DEMO_SETTINGS = JSON.stringify(
+  {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'telemetry.telemetryLevel': 'off',
+  },
+  null,
+  2,
+);
+
+/** A free TCP port on 127.0.0.1: `preferred` when it is free, else any. */
+export async function freePort(preferred = 0) {
+  if (preferred) {
+    try {
+      return await listenOnce(preferred);
+    } catch {
+      /* taken: any port will do */
+    }
+  }
+  return listenOnce(0);
+}
+
+function listenOnce(port) {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
       srv.close(() => resolvePort(port));
     });
@@ -141,10 +170,11 @@ export function freePort() {
  * extensionDevelopmentPath/extensionTestsPath from the URL payload.
  * `machineSettings` (JSONC text) becomes the remote "Machine" settings, in
  * place before any extension activates.
- * @param {{ port?: number, log?: (line: string) => void, scratch?: string, keepScratch?: boolean, timeoutMs?: number, machineSettings?: string }} [opts]
+ * @param {{ host?: string, port?: number, log?: (line: string) => void, scratch?: string, keepScratch?: boolean, timeoutMs?: number, machineSettings?: string }} [opts]
  */
 export async function startServer(opts = {}) {
   const log = opts.log ?? (() => {});
+  const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const scratch = opts.scratch ?? mkdtempSync(join(tmpdir(), 'subword-vscode-'));
   const dirs = {
@@ -161,7 +191,7 @@ export async function startServer(opts = {}) {
   }
   const args = [
     serverMain,
-    '--host', '127.0.0.1',
+    '--host', host,
     '--port', String(port),
     '--without-connection-token',
     '--accept-server-license-terms',
@@ -229,7 +259,7 @@ export async function startServer(opts = {}) {
   };
 
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/`;
   for (;;) {
     if (exited) throw new Error(`VS Code server exited before it was ready:\n${output.slice(-30).join('\n')}`);
     if (Date.now() > deadline) {
@@ -251,10 +281,10 @@ export async function startServer(opts = {}) {
  * The workbench URL: opens `folder` and passes the development-extension and
  * tests paths through the payload, as `vscode-remote://host:port/...` URIs on
  * the page's own host.
- * @param {{ port: number, folder: string, extensionDevelopmentPath?: string, extensionTestsPath?: string }} o
+ * @param {{ host?: string, port: number, folder: string, extensionDevelopmentPath?: string, extensionTestsPath?: string }} o
  */
 export function workbenchUrl(o) {
-  const authority = `127.0.0.1:${o.port}`;
+  const authority = `${o.host ?? '127.0.0.1'}:${o.port}`;
   const remote = (p) => `vscode-remote://${authority}${pathToFileURL(resolve(p)).pathname}`;
   const payload = [['skipWelcome', 'true']];
   if (o.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(o.extensionDevelopmentPath)]);

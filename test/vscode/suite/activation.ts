@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { suite, test } from '../harness';
 import { EXTENSION_ID, readSubwordLog, subword, waitForLog } from '../util';
@@ -15,11 +17,14 @@ suite('activation', () => {
     assert.equal(api.ctx.extensionPath, ext.extensionPath);
   });
 
-  test('the extension runs in a Node extension host (so native onnxruntime can load)', () => {
+  test('the extension host is Node and loads the native onnxruntime-node addon', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(ext);
-    assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
     assert.equal(typeof process.versions.node, 'string');
+    // In the browser workbench the extension must run on the remote (Node) side, never in a web worker.
+    if (vscode.env.remoteName) assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
+    const ort = createRequire(join(ext.extensionPath, 'package.json'))('onnxruntime-node') as { InferenceSession?: { create?: unknown } };
+    assert.equal(typeof ort.InferenceSession?.create, 'function');
   });
 
   test('activation is logged to the "Subword" log with the version and its time', async () => {
