@@ -160,17 +160,6 @@ export const GRAMMAR_SPECS: Readonly<Record<string, GrammarSpec>> = {
     classes: ['rule_set', 'media_statement', 'keyframes_statement'],
     blocks: ['block'],
   },
-  powershell: {
-    grammar: 'powershell',
-    identifiers: ['variable', 'simple_name', 'command_name', 'type_name'],
-    numbers: ['decimal_integer_literal', 'real_literal', 'hexadecimal_integer_literal'],
-    strings: ['expandable_string_literal', 'verbatim_string_characters', 'expandable_here_string_literal', 'verbatim_here_string_characters'],
-    comments: ['comment'],
-    functions: ['function_statement', 'class_method_definition'],
-    classes: ['class_statement', 'enum_statement'],
-    blocks: ['script_block', 'statement_block'],
-    lineComment: '#',
-  },
   ini: {
     grammar: 'ini',
     identifiers: ['setting_name', 'section_name'],
@@ -201,7 +190,6 @@ export const LANGUAGE_GRAMMARS: Readonly<Record<string, string>> = {
   php: 'php',
   shellscript: 'bash',
   css: 'css',
-  powershell: 'powershell',
   ini: 'ini',
   properties: 'ini',
 };
@@ -228,6 +216,8 @@ export const LEXICAL_LINE_COMMENTS: Readonly<Record<string, string>> = {
   makefile: '#',
   elixir: '#',
   julia: '#',
+  // No grammar on purpose: see tools/copy-grammars.mjs (V8 tier-up cost).
+  powershell: '#',
 };
 
 /** The grammar spec for a VS Code language id, if one ships. */
