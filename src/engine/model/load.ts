@@ -76,6 +76,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
     }
     if (options.contextLength) contextLength = Math.min(contextLength, options.contextLength);
     model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength });
+    await model.probe(folder.modelPath);
     const format = chooseFimFormat(tokenizer, m?.fimFormat, logger, name);
     const loadMs = performance.now() - t0;
     logger.info(`${name}: loaded in ${loadMs.toFixed(0)} ms (${layout.nLayer} layers, ${tokenizer.vocabSize} ids, context ${contextLength}, ${options.threads ?? 1} thread(s))`);

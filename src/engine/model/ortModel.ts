@@ -26,6 +26,13 @@ export interface GraphLayout {
   readonly kvType: 'float32' | 'float16';
   /** Logits width from the graph, when static. */
   readonly logitsWidth?: number;
+  /**
+   * The graph returns logits for the last position only (an export that
+   * skips the vocabulary projection of every prompt position, which is a
+   * large share of a long prefill); batches then group rows by length.
+   * Set by OrtNextTokenModel.probe() (graph metadata does not say reliably).
+   */
+  lastPositionLogits: boolean;
 }
 
 /** Counters for the benchmark and the status bar's tooltip. */
@@ -91,6 +98,7 @@ export function inspectGraph(session: ort.InferenceSession, modelPath: string): 
     headDim,
     kvType,
     logitsWidth: typeof lw === 'number' ? lw : undefined,
+    lastPositionLogits: logitsMeta !== undefined && logitsMeta.isTensor && logitsMeta.shape[1] === 1,
   };
 }
 
@@ -172,6 +180,24 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.cache = { ids: [], tensors: this.emptyPast(1) };
   }
 
+  /**
+   * One short run at load time: proves the graph executes (a broken model
+   * fails at load, with the file named, not at the first keystroke), and
+   * learns whether logits come for every position or only the last.
+   */
+  async probe(modelPath: string): Promise<void> {
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.run([[0, 0]], this.emptyPast(1), 0);
+    } catch (err) {
+      throw new ModelFolderError(modelPath, `a test run failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+    this.layout.lastPositionLogits = out.logits!.dims[1] === 1;
+    this.stats.runs = 0;
+    this.stats.runMs = 0;
+    this.stats.tokensComputed = 0;
+  }
+
   /** Token ids whose keys/values are cached (for tests and the benchmark). */
   get cachedIds(): readonly number[] {
     return this.cache.ids;
@@ -233,7 +259,8 @@ export class OrtNextTokenModel implements NextTokenModel {
       const logits = out.logits!;
       const half = logits.type === 'float16';
       const width = logits.dims[2]!;
-      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (chunk.length - 1) * width, width, half);
+      // The last row, whether the graph returns every position or only the last.
+      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * width, width, half);
       this.cache = { ids: ids.slice(0, start + chunk.length), tensors: this.layout.presentNames.map((n) => out[n]!) };
     }
     this.cache.last = last;
@@ -254,17 +281,28 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (shared > 0) await this.single(sequences[0]!.slice(0, shared), signal);
     else this.resetCache();
     this.stats.requests++;
-    for (let from = 0; from < sequences.length; from += this.maxBatch) {
+    // Rows are right-padded to the longest tail; a graph that returns only
+    // the last position's logits needs rows of equal length instead.
+    const order = sequences.map((_, i) => i);
+    if (this.layout.lastPositionLogits) order.sort((a, b) => sequences[a]!.length - sequences[b]!.length);
+    const groups: number[][] = [];
+    for (const i of order) {
+      const g = groups.at(-1);
+      if (g && g.length < this.maxBatch && (!this.layout.lastPositionLogits || sequences[g[0]!]!.length === sequences[i]!.length)) g.push(i);
+      else groups.push([i]);
+    }
+    for (const group of groups) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
-      const group = sequences.slice(from, from + this.maxBatch);
-      const tails = group.map((s) => s.slice(shared));
+      const tails = group.map((i) => sequences[i]!.slice(shared));
       const width = Math.max(...tails.map((t) => t.length));
       const out = await this.run(tails, this.expandPast(group.length), shared, width);
       const logits = out.logits!;
+      const rows = logits.dims[1]!;
       const V = logits.dims[2]!;
       const half = logits.type === 'float16';
-      tails.forEach((t, i) => {
-        results[from + i] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (i * width + t.length - 1) * V, V, half);
+      tails.forEach((t, k) => {
+        const row = rows === width ? t.length - 1 : rows - 1;
+        results[group[k]!] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (k * rows + row) * V, V, half);
       });
       this.stats.tokensReused += shared * group.length;
     }

@@ -13,7 +13,7 @@ import { loadModel, type LoadedModel } from '../../../src/engine/model/load';
 import { CancelledError } from '../../../src/engine/model/types';
 import { fixture, logSoftmax, maxAbsDiff } from './helpers';
 
-const FAMILIES = ['starcoder2', 'qwen25coder', 'codellama', 'deepseekcoder', 'codegemma', 'subword-nomanifest', 'plain'];
+const FAMILIES = ['starcoder2', 'qwen25coder', 'codellama', 'deepseekcoder', 'codegemma', 'subword-nomanifest', 'plain', 'lastlogits'];
 
 interface Reference {
   ids: number[];
@@ -77,9 +77,10 @@ test('the cache is kept for the longest common prefix and never changes results'
   });
 });
 
-test('a batch of covers sharing a prefix equals one call per sequence', async () => {
-  const ref = JSON.parse(readFileSync(join(fixture('codegemma'), 'reference.json'), 'utf8')) as Reference;
-  await withModel('codegemma', async ({ model }) => {
+for (const name of ['codegemma', 'lastlogits']) test(`${name}: a batch of covers sharing a prefix equals one call per sequence`, async () => {
+  const ref = JSON.parse(readFileSync(join(fixture(name), 'reference.json'), 'utf8')) as Reference;
+  await withModel(name, async ({ model }) => {
+    assert.equal(model.layout.lastPositionLogits, name === 'lastlogits');
     const base = ref.ids.slice(0, 16);
     const seqs = [[...base, 5], [...base, 6, 7, 8], [...base, 9, 10], base, [...base.slice(0, 14), 11]];
     const singles: Float32Array[] = [];
