@@ -96,6 +96,7 @@ export class CompletionEngine {
   private readonly recent: Remembered[] = [];
   private current: AbortController | undefined;
   private prefetching: AbortController | undefined;
+  private prefetchDone: Promise<void> = Promise.resolve();
   private readonly ready: Promise<ModelInfo>;
   readonly counters: EngineCounters = { requests: 0, cacheHits: 0, typedThrough: 0, cancelled: 0, prefetches: 0 };
 
@@ -241,12 +242,17 @@ export class CompletionEngine {
     const ac = new AbortController();
     this.prefetching = ac;
     this.counters.prefetches++;
-    this.backend.complete(next, ac.signal).then(
+    this.prefetchDone = this.backend.complete(next, ac.signal).then(
       (r) => {
         if (!ac.signal.aborted) this.remember(next, key, r.text, r.boundary);
       },
       () => undefined,
     );
+  }
+
+  /** Resolves when no prefetch is running (tests, benchmarks). */
+  whenIdle(): Promise<void> {
+    return this.prefetchDone;
   }
 
   /** Runner counters (KV-cache reuse, onnxruntime time) from the model side. */

@@ -104,6 +104,23 @@ test('a repeated request is served from the cache, and typing the ghost text ser
   }
 });
 
+test('prefetch: the completion after accepting the ghost text is ready before it is asked for', async () => {
+  const engine = inProcess({ prefetch: true });
+  try {
+    const req = { ...REQ, boundary: 'naive' as const, maxLines: 4 };
+    const first = await engine.complete(req);
+    assert.ok(first.text.length > 0, 'the fixture model produces some text here');
+    assert.equal(engine.counters.prefetches, 1);
+    await engine.whenIdle();
+    const runs = (await engine.stats()).runs;
+    const next = await engine.complete({ ...req, prefix: req.prefix + first.text });
+    assert.equal(next.cached, true);
+    assert.equal((await engine.stats()).runs, runs, 'no model call for the accepted continuation');
+  } finally {
+    await engine.dispose();
+  }
+});
+
 test('a newer request supersedes an older one (CancelledError), in-process and in the worker', async () => {
   for (const make of [inProcess, inWorker]) {
     const engine = make();
