@@ -52,9 +52,15 @@ export interface CoverOptions {
    * line) is cut there and the part before it treated as stable.
    */
   readonly maxTail: number;
+  /**
+   * Most canonicality checks per step (each re-encodes the tail, ~25 µs with
+   * a 16k vocabulary); tokens past it are counted as valid. A flat model
+   * would otherwise need the whole vocabulary checked on every byte.
+   */
+  readonly maxChecks?: number;
 }
 
-export const DEFAULT_COVER_OPTIONS: CoverOptions = { epsilon: 1e-4, maxTail: 96 };
+export const DEFAULT_COVER_OPTIONS: CoverOptions = { epsilon: 1e-4, maxTail: 96, maxChecks: 48 };
 
 interface Candidate {
   readonly ids: number[];
@@ -164,8 +170,9 @@ export class CoverState {
     cands.sort((a, b) => b.logp - a.logp);
     const total = logSumExp([covers[0]!.logp, ...cands.map((c) => c.logp)]);
     let unchecked = 1;
-    for (const c of cands) {
-      if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) break;
+    const budget = (this.opts.maxChecks ?? Infinity) * Math.max(1, n);
+    for (const [i, c] of cands.entries()) {
+      if ((this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) || i >= budget) break;
       unchecked -= Math.exp(c.logp - total);
       if (validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
         covers.push({ ids: c.ids, rem: tokenizer.tokenBytes(c.t).slice(c.remFrom), logp: c.logp });
@@ -201,7 +208,8 @@ export class CoverState {
     let masked = 0;
     let unchecked = ordinary;
     const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0);
-    for (let i = 0; ; i++) {
+    const budget = this.opts.maxChecks ?? Infinity;
+    for (let i = 0; i < budget; i++) {
       if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon * ordinary) break;
       const t = ranked.at(i);
       if (t < 0) break;
@@ -250,17 +258,24 @@ export class CoverState {
     const ref = Math.max(...this.covers.map((c) => c.logp));
     const single = new Uint8Array([b]);
     const wT = T.logp - ref;
+    const unchecked: number[] = [];
     for (const t of this.tokenizer.tokensStartingWith(single)) {
       const lq = row[t]!;
       if (lq === -Infinity || t >= this.model.vocabSize) continue;
-      let ok = this.checked.get(t);
+      const ok = this.checked.get(t);
       if (ok === undefined) {
-        // Unchecked tokens hold a negligible share; only the one-byte token may be needed (it can be the new T).
-        if (this.opts.epsilon > 0 && this.tables.length[t] !== 1 && Math.exp(wT + lq) < this.opts.epsilon * 1e-3) continue;
-        ok = validAfter(this.tokenizer, this.y, T.ids, t);
+        // Unchecked by distribution(): check the likeliest few (and the one-byte token, which can be the new T).
+        if (this.tables.length[t] === 1 || this.opts.epsilon === 0 || Math.exp(wT + lq) >= this.opts.epsilon * 1e-3) unchecked.push(t);
+        continue;
       }
-      if (ok) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + lq });
+      if (ok) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + row[t]! });
     }
+    unchecked.sort((a, c) => row[c]! - row[a]!);
+    const budget = this.opts.maxChecks ?? Infinity;
+    unchecked.forEach((t, i) => {
+      if (i >= budget && this.tables.length[t] !== 1) return;
+      if (validAfter(this.tokenizer, this.y, T.ids, t)) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + row[t]! });
+    });
     this.y = appendByte(this.y, b);
     this.covers = next;
     this.tRow = undefined;

@@ -26,7 +26,7 @@ export interface ExactOptions {
 
 export const DEFAULT_EXACT_OPTIONS: ExactOptions = {
   generate: DEFAULT_COVER_OPTIONS,
-  score: { ...DEFAULT_COVER_OPTIONS, epsilon: 1e-6 },
+  score: { ...DEFAULT_COVER_OPTIONS, epsilon: 1e-6, maxChecks: 256 },
   switchShare: 0.02,
   maxBytePhase: 48,
 };
