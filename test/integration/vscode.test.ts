@@ -7,7 +7,9 @@
 //   SUBWORD_VSCODE_TIMEOUT_MS   whole in-VS-Code run (default 240000)
 //   SUBWORD_VSCODE_VERBOSE=1    echo the server's and the workbench's log
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -16,7 +18,9 @@ import {
   CODE_SERVER_VERSION,
   ensureServer,
   launchBrowser,
+  node24,
   root,
+  serverMain,
   startServer,
   workbenchUrl,
   type RunningServer,
@@ -149,4 +153,41 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
   assert.ok(end, 'the in-VS-Code suite did not report its end');
   assert.ok(results.length > 0, 'no in-VS-Code tests ran');
   assert.equal(exitCode, end.failed > 0 ? 1 : 0, `extension host exit code ${exitCode} does not match ${end.failed} failure(s)`);
+});
+
+test('the packaged VSIX installs into the same VS Code', { timeout: 180_000 }, async (t) => {
+  await ensureServer({ log: (line) => t.diagnostic(line) });
+  // test/unit/package.test.ts leaves its VSIX here; reuse it when it is newer than the build.
+  let vsix = join(root, 'out', 'vsix', 'subword-test.vsix');
+  const built = Math.max(statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'dist', 'extension.js')).mtimeMs);
+  if (!existsSync(vsix) || statSync(vsix).mtimeMs < built) {
+    vsix = join(root, 'out', 'vsix', 'subword-integration.vsix');
+    const p = spawnSync(process.execPath, [join(root, 'tools', 'package.mjs'), '--no-build', '--out', vsix], { cwd: root, encoding: 'utf8' });
+    assert.equal(p.status, 0, `npm run package failed:\n${p.stdout}${p.stderr}`);
+  }
+  const scratch = mkdtempSync(join(tmpdir(), 'subword-install-'));
+  try {
+    const r = spawnSync(
+      node24,
+      [serverMain, '--install-extension', vsix, '--accept-server-license-terms',
+        '--extensions-dir', join(scratch, 'extensions'), '--server-data-dir', join(scratch, 'server-data'), '--user-data-dir', join(scratch, 'user-data')],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_CONFIG_HOME: join(scratch, 'xdg'), XDG_DATA_HOME: join(scratch, 'xdg') } },
+    );
+    const output = `${r.stdout}${r.stderr}`;
+    assert.equal(r.status, 0, `VS Code refused the VSIX:\n${output}`);
+    assert.match(output, /successfully installed/);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+    const dir = readdirSync(join(scratch, 'extensions')).find((d) => d.startsWith(`${pkg.publisher}.${pkg.name}-${pkg.version}`));
+    assert.ok(dir, `no ${pkg.publisher}.${pkg.name} folder among ${readdirSync(join(scratch, 'extensions')).join(', ')}`);
+    for (const f of ['dist/extension.js', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node']) {
+      assert.ok(existsSync(join(scratch, 'extensions', dir, f)), `${f} missing after installation`);
+    }
+    const registry = JSON.parse(readFileSync(join(scratch, 'extensions', 'extensions.json'), 'utf8')) as Array<{ identifier: { id: string }; version: string; metadata?: { source?: string } }>;
+    const entry = registry.find((e) => e.identifier.id === `${pkg.publisher}.${pkg.name}`);
+    assert.ok(entry, 'VS Code did not register the extension');
+    assert.equal(entry.version, pkg.version);
+    assert.equal(entry.metadata?.source, 'vsix');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });

@@ -79,7 +79,8 @@ let packageOutput = '';
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'subword-package-test-'));
-  vsixPath = join(tmp, 'subword.vsix');
+  // Kept under out/ so that the integration test can install this same VSIX into VS Code.
+  vsixPath = join(root, 'out', 'vsix', 'subword-test.vsix');
   const r = spawnSync(process.execPath, [join(root, 'tools', 'package.mjs'), '--out', vsixPath], { cwd: root, encoding: 'utf8' });
   packageOutput = `${r.stdout}${r.stderr}`;
   assert.equal(r.status, 0, `npm run package failed:\n${packageOutput}`);
