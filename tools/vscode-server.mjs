@@ -60,6 +60,20 @@ function npmCli() {
   throw new Error('Cannot find npm-cli.js (is npm installed?)');
 }
 
+/**
+ * process.env without what an outer `npm test` or `node --test` put there:
+ * npm_config_local_prefix and friends would point the nested npm installs
+ * at the project, and NODE_TEST_CONTEXT would make child Nodes report to the
+ * test runner.
+ */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^npm_/i.test(k) || k === 'NODE_TEST_CONTEXT' || k === 'INIT_CWD') delete env[k];
+  }
+  return env;
+}
+
 function run(cmd, args, opts) {
   execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
 }
@@ -83,7 +97,7 @@ export async function ensureServer(opts = {}) {
   // Own package.json files keep npm from walking up into the project.
   writeFileSync(join(nodeDir, 'package.json'), '{ "private": true }\n');
   writeFileSync(join(serverDir, 'package.json'), '{ "private": true }\n');
-  run(process.execPath, [npm, 'install', ...quiet, `node@${NODE24_VERSION}`], { cwd: nodeDir });
+  run(process.execPath, [npm, 'install', ...quiet, `node@${NODE24_VERSION}`], { cwd: nodeDir, env: cleanEnv() });
   if (!existsSync(node24)) throw new Error(`npm installed node@${NODE24_VERSION} but ${node24} is missing`);
   const v = execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim();
   if (!v.startsWith('v24.')) throw new Error(`${node24} is ${v}, expected Node 24`);
@@ -91,15 +105,12 @@ export async function ensureServer(opts = {}) {
   const headers = join(nodeDir, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`);
   if (!existsSync(join(headers, 'include', 'node', 'node.h'))) throw new Error(`No Node headers under ${headers}`);
   const env = {
-    ...process.env,
+    ...cleanEnv(),
     // code-server's postinstall and node-gyp must see Node 24, and must use
     // the headers shipped with it instead of downloading them.
     PATH: `${dirname(node24)}:${process.env.PATH}`,
     npm_config_nodedir: headers,
-    npm_config_build_from_source: 'false',
   };
-  delete env.npm_execpath;
-  delete env.npm_node_execpath;
   run(node24, [npm, 'install', ...quiet, `code-server@${CODE_SERVER_VERSION}`], { cwd: serverDir, env });
   if (!existsSync(serverMain)) throw new Error(`code-server installed but ${serverMain} is missing`);
   writeFileSync(marker, JSON.stringify({ ...wanted, vscode: vscodeVersionFromDisk() }, null, 2) + '\n');
@@ -203,7 +214,7 @@ export async function startServer(opts = {}) {
     '--extensions-dir', dirs.extensions,
   ];
   const env = {
-    ...process.env,
+    ...cleanEnv(),
     XDG_CONFIG_HOME: join(dirs.xdg, 'config'),
     XDG_DATA_HOME: join(dirs.xdg, 'data'),
     XDG_CACHE_HOME: join(dirs.xdg, 'cache'),
