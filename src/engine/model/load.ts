@@ -62,6 +62,8 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
       const missing = m.outputNames.filter((n) => !session.outputNames.includes(n));
       if (missing.length) throw new ModelFolderError(folder.modelPath, `outputs ${missing.join(', ')} listed in subword.json are missing`);
     }
+    if (m?.vocabSize !== undefined && m.vocabSize !== tokenizer.vocabSize) throw new ModelFolderError(folder.tokenizerPath, `has ${tokenizer.vocabSize} ids but subword.json says vocab_size ${m.vocabSize}`);
+    if (m?.nKvHead !== undefined && m.nKvHead !== layout.kvHeads) throw new ModelFolderError(folder.modelPath, `has ${layout.kvHeads} key/value heads but subword.json says ${m.nKvHead}`);
     if (m?.nLayer !== undefined && m.nLayer !== layout.nLayer) throw new ModelFolderError(folder.modelPath, `has ${layout.nLayer} layers but subword.json says ${m.nLayer}`);
     const width = layout.logitsWidth;
     if (width !== undefined) {

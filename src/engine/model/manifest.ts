@@ -22,6 +22,7 @@ export interface ModelManifest {
   readonly nHead?: number;
   readonly nKvHead?: number;
   readonly headDim?: number;
+  readonly vocabSize?: number;
   /** File name (relative to the folder) -> expected sha256 (hex) and size. */
   readonly files: Readonly<Record<string, { sha256?: string; bytes?: number }>>;
   /** File names of the ONNX model and the tokenizer, if the manifest names them. */
@@ -96,8 +97,17 @@ export function parseManifest(raw: unknown, file = 'subword.json'): ModelManifes
     } else throw new ModelFolderError(file, '"special_tokens" must be an object or a list');
   }
   const io = pick(o, 'io', 'io_names', 'ioNames') as Record<string, unknown> | undefined;
-  const inputNames = asStringArray(io ? pick(io, 'inputs', 'input_names', 'inputNames') : pick(o, 'input_names', 'inputNames'));
-  const outputNames = asStringArray(io ? pick(io, 'outputs', 'output_names', 'outputNames') : pick(o, 'output_names', 'outputNames'));
+  // Names as a list, or as an object of name -> shape where per-layer names
+  // are templated ("past_key_values.{i}.key") and listed separately.
+  const names = (v: unknown, perLayer: unknown): string[] | undefined => {
+    const list = asStringArray(v);
+    if (list) return list;
+    if (typeof v !== 'object' || v === null) return undefined;
+    const fixed = Object.keys(v).filter((k) => !k.includes('{'));
+    return [...fixed, ...(asStringArray(perLayer) ?? [])];
+  };
+  const inputNames = io ? names(pick(io, 'inputs', 'input_names', 'inputNames'), pick(io, 'past_key_values_names', 'pastNames')) : asStringArray(pick(o, 'input_names', 'inputNames'));
+  const outputNames = io ? names(pick(io, 'outputs', 'output_names', 'outputNames'), pick(io, 'present_names', 'presentNames')) : asStringArray(pick(o, 'output_names', 'outputNames'));
   const arch = (pick(o, 'architecture', 'model', 'config') ?? {}) as Record<string, unknown>;
   const num = (...keys: string[]) => asNumber(pick(o, ...keys)) ?? (typeof arch === 'object' ? asNumber(pick(arch, ...keys)) : undefined);
   const files: Record<string, { sha256?: string; bytes?: number }> = {};
@@ -126,9 +136,10 @@ export function parseManifest(raw: unknown, file = 'subword.json'): ModelManifes
     specialTokens,
     inputNames,
     outputNames,
-    nLayer: num('n_layer', 'nLayer', 'num_hidden_layers', 'layers'),
-    nHead: num('n_head', 'nHead', 'num_attention_heads', 'heads'),
-    nKvHead: num('n_kv_head', 'nKvHead', 'num_key_value_heads', 'kv_heads'),
+    nLayer: num('n_layer', 'nLayer', 'num_layers', 'num_hidden_layers', 'layers'),
+    nHead: num('n_head', 'nHead', 'num_heads', 'num_attention_heads', 'heads'),
+    nKvHead: num('n_kv_head', 'nKvHead', 'num_kv_heads', 'num_key_value_heads', 'kv_heads'),
+    vocabSize: num('vocab_size', 'vocabSize'),
     headDim: num('head_dim', 'headDim'),
     files,
     modelFile: typeof modelFile === 'string' ? modelFile : undefined,

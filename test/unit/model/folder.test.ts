@@ -156,4 +156,24 @@ test('manifests are read tolerantly (snake_case, camelCase, lists of files)', ()
   assert.equal(b.nLayer, 4);
   assert.equal(b.files['model.onnx']!.sha256, 'cd');
   assert.throws(() => parseManifest([1, 2]), ModelFolderError);
+  // tools/train/assemble.py's shape: io as name -> shape with templated per-layer names.
+  const c = parseManifest({
+    fim: { format: 'subword-spm', stop_tokens: ['<|fim_end|>'] },
+    architecture: 'decoder-only transformer',
+    num_layers: 2,
+    num_kv_heads: 4,
+    vocab_size: 8192,
+    io: {
+      inputs: { input_ids: [], attention_mask: [], position_ids: [], 'past_key_values.{i}.key': [] },
+      outputs: { logits: [], 'present.{i}.key': [] },
+      past_key_values_names: ['past_key_values.0.key', 'past_key_values.0.value'],
+      present_names: ['present.0.key', 'present.0.value'],
+    },
+  });
+  assert.equal(c.fimFormat, 'subword-spm');
+  assert.deepEqual(c.inputNames, ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value']);
+  assert.deepEqual(c.outputNames, ['logits', 'present.0.key', 'present.0.value']);
+  assert.equal(c.nLayer, 2);
+  assert.equal(c.nKvHead, 4);
+  assert.equal(c.vocabSize, 8192);
 });
