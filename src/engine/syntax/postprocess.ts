@@ -87,10 +87,12 @@ function knownIdentifiers(ctx: CompletionContext): ReadonlySet<string> {
  * that left + inserted + right is the intended word, and nothing after it.
  * In order of preference:
  *  1. the candidate's first word ends with the suffix's part (`UserName`):
- *     drop the repeated part (`User`);
+ *     drop the repeated part (`User`): the model spelled the word out;
  *  2. a cut of the first word that makes a word the file already uses
  *     (longest such cut; the empty cut when left+right itself is known);
- *  3. the whole first word (never a cut inside a different word).
+ *  3. the suffix's part occurs inside the first word (`UserNames`): cut
+ *     before it;
+ *  4. the whole first word (never a cut inside a different word).
  * A candidate that starts with a non-word character inserts nothing (the
  * word was already complete). Without a word right of the cursor the
  * candidate is returned as it is.
@@ -112,6 +114,11 @@ export function mergeIntoSuffix(ctx: CompletionContext, candidate: string): stri
   const known = knownIdentifiers(ctx);
   for (let k = w; k >= 0; k--) {
     if (known.has(left + word.slice(0, k) + right)) return word.slice(0, k);
+  }
+  // The model's word may run past the suffix's part (`UserNames` for `get|Name`):
+  // the longest cut whose rest starts with the suffix's part ends the word there.
+  for (let k = w - 1; k > 0; k--) {
+    if (word.startsWith(right, k) && isWord(word.charCodeAt(k - 1))) return word.slice(0, k);
   }
   return word;
 }
