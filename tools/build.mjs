@@ -5,6 +5,7 @@
 // onnxruntime-node (a native addon) and `vscode` (provided by the host) stay
 // external; grammars/ and models/ are read from the package root at run time.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

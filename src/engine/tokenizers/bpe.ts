@@ -36,8 +36,12 @@ export interface BpeData {
   readonly tokenOffsets: Int32Array;
   /** TokenKind per id. */
   readonly tokenKind: Uint8Array;
-  /** Merge rules as (left id, right id, result id) triples, in priority order. */
-  readonly merges: Int32Array;
+  /** Merge rules as (left id, right id, result id) triples, in priority order (or `pairs`). */
+  readonly merges?: Int32Array;
+  /** The merge rules already in lookup form (compact files); `merges` is then not needed. */
+  readonly pairs?: PairTable;
+  /** The bytes -> preferred id hash table (compact files); built when absent. */
+  readonly bytesSlots?: Int32Array;
   /**
    * 'index': a merge's priority is its position (Hugging Face merges);
    * 'result': its priority is the result id (tiktoken ranks; ties go to the leftmost pair).
@@ -53,6 +57,18 @@ export interface BpeData {
   readonly unkId: number;
   /** Ordinary and added ids sorted by their bytes (optional; computed on first trie query otherwise). */
   readonly sortedIds?: Int32Array;
+}
+
+/**
+ * Merge rules in lookup form: the rules whose left id is a are at
+ * [start[a], start[a + 1]), sorted by right id; each has a result id and a
+ * priority (lower merges first).
+ */
+export interface PairTable {
+  readonly start: Int32Array;
+  readonly right: Int32Array;
+  readonly result: Int32Array;
+  readonly priority: Int32Array;
 }
 
 const NO_ID = -1;
@@ -73,6 +89,73 @@ function nextPow2(n: number): number {
   return c;
 }
 
+/** Builds the PairTable from priority-ordered merge triples; for a repeated pair the first rule wins. */
+export function buildPairTable(merges: Int32Array, vocabSize: number, mode: 'index' | 'result'): PairTable {
+  const M = merges.length / 3;
+  const count = new Int32Array(vocabSize + 1);
+  for (let m = 0; m < M; m++) count[merges[3 * m]! + 1]!++;
+  for (let a = 0; a < vocabSize; a++) count[a + 1]! += count[a]!;
+  // Per left id: (right id * 2^23 + merge index), sorted, so equal pairs keep their first rule.
+  const keys = new Float64Array(M);
+  const fill = count.slice();
+  for (let m = 0; m < M; m++) keys[fill[merges[3 * m]!]!++] = merges[3 * m + 1]! * 0x800000 + m;
+  const start = new Int32Array(vocabSize + 1);
+  const right = new Int32Array(M);
+  const result = new Int32Array(M);
+  const priority = new Int32Array(M);
+  let n = 0;
+  for (let a = 0; a < vocabSize; a++) {
+    start[a] = n;
+    const seg = keys.subarray(count[a]!, count[a + 1]!);
+    seg.sort();
+    let last = -1;
+    for (let i = 0; i < seg.length; i++) {
+      const m = seg[i]! % 0x800000;
+      const b = (seg[i]! - m) / 0x800000;
+      if (b === last) continue;
+      last = b;
+      right[n] = b;
+      result[n] = merges[3 * m + 2]!;
+      priority[n] = mode === 'result' ? merges[3 * m + 2]! : m;
+      n++;
+    }
+  }
+  start[vocabSize] = n;
+  return { start, right: right.slice(0, n), result: result.slice(0, n), priority: priority.slice(0, n) };
+}
+
+function buildBytesTable(data: BpeData): Int32Array {
+  const V = data.vocabSize;
+  const bytes = data.tokenBytes;
+  const offs = data.tokenOffsets;
+  const cap = nextPow2(Math.max(16, V * 2));
+  const slots = new Int32Array(cap).fill(NO_ID);
+  const mask = cap - 1;
+  // Ordinary first, so they win over byte-fallback and added twins with the same bytes.
+  for (const pass of [TokenKind.Ordinary, TokenKind.ByteFallback, TokenKind.Added]) {
+    for (let id = 0; id < V; id++) {
+      if (data.tokenKind[id] !== pass) continue;
+      const s = offs[id]!;
+      const e = offs[id + 1]!;
+      if (e === s) continue;
+      let h = hashBytes(bytes, s, e) & mask;
+      for (;;) {
+        const cur = slots[h]!;
+        if (cur === NO_ID) {
+          slots[h] = id;
+          break;
+        }
+        const cs = offs[cur]!;
+        let same = offs[cur + 1]! - cs === e - s;
+        for (let i = 0; same && i < e - s; i++) if (bytes[cs + i] !== bytes[s + i]) same = false;
+        if (same) break;
+        h = (h + 1) & mask;
+      }
+    }
+  }
+  return slots;
+}
+
 /** One pre-token piece and its tokens, reported by BpeTokenizer.forEachPiece. */
 export type PieceCallback = (startUtf16: number, endUtf16: number, tokenCount: number) => void;
 
@@ -83,12 +166,12 @@ export class BpeTokenizer implements Tokenizer {
   readonly lineAnchors: LineAnchorRule;
   /** Whether the tokenizer rewrites text before splitting (offsets then refer to the normalized text). */
   readonly normalizes: boolean;
+  /** The tables this tokenizer was built from (for serialization). */
+  readonly data: BpeData;
 
   private readonly bytes: Uint8Array;
   private readonly offs: Int32Array;
   private readonly kind: Uint8Array;
-  private readonly merges: Int32Array;
-  private readonly byPriority: boolean;
   private readonly charSymbols: boolean;
   private readonly ignoreMerges: boolean;
   private readonly normalizer: Normalizer;
@@ -98,14 +181,12 @@ export class BpeTokenizer implements Tokenizer {
   // bytes -> id (open addressing; preferred id for each byte string)
   private readonly bytesSlots: Int32Array;
   private readonly bytesMask: number;
-  // (left, right) -> merge index (open addressing)
-  private readonly pairKeys: Float64Array;
-  private readonly pairVals: Int32Array;
-  private readonly pairMask: number;
-  private readonly addedRe: RegExp | undefined;
-  private readonly addedIds = new Map<string, number>();
-  private readonly allAdded = new Map<string, number>();
-  private readonly addedContents: string[] = [];
+  // merges as a CSR table: pairs with left id a sit at [pairStart[a], pairStart[a + 1]), sorted by right id
+  private readonly pairStart: Int32Array;
+  private readonly pairRight: Int32Array;
+  private readonly pairResult: Int32Array;
+  private readonly pairPriority: Int32Array;
+  private addedInfo: { ids: Map<string, number>; all: Map<string, number>; contents: string[]; re: RegExp | undefined } | undefined;
   private sorted: Int32Array | undefined;
   private maxTokenLen = 0;
   private cache = new Map<string, number | Int32Array>();
@@ -116,13 +197,12 @@ export class BpeTokenizer implements Tokenizer {
   private res = new Int32Array(256);
 
   constructor(data: BpeData) {
+    this.data = data;
     this.id = data.id;
     this.vocabSize = data.vocabSize;
     this.bytes = data.tokenBytes;
     this.offs = data.tokenOffsets;
     this.kind = data.tokenKind;
-    this.merges = data.merges;
-    this.byPriority = data.mergePriority === 'result';
     this.charSymbols = data.symbols === 'chars';
     this.ignoreMerges = data.ignoreMerges;
     this.normalizer = data.normalizer;
@@ -135,75 +215,57 @@ export class BpeTokenizer implements Tokenizer {
       throw new Error(`tokenizer ${data.id}: token tables do not match vocabSize ${data.vocabSize}`);
     }
 
-    // bytes -> id, ordinary first so they win over byte-fallback and added duplicates
     const V = data.vocabSize;
-    const cap = nextPow2(Math.max(16, V * 2));
-    this.bytesSlots = new Int32Array(cap).fill(NO_ID);
-    this.bytesMask = cap - 1;
-    for (const pass of [TokenKind.Ordinary, TokenKind.ByteFallback, TokenKind.Added]) {
-      for (let id = 0; id < V; id++) {
-        if (this.kind[id] !== pass) continue;
-        const s = this.offs[id]!;
-        const e = this.offs[id + 1]!;
-        if (e === s) continue;
-        if (e - s > this.maxTokenLen) this.maxTokenLen = e - s;
-        if (pass !== TokenKind.Added && e - s === 1 && this.byteIds[this.bytes[s]!] === NO_ID) this.byteIds[this.bytes[s]!] = id;
-        let h = hashBytes(this.bytes, s, e) & this.bytesMask;
-        for (;;) {
-          const cur = this.bytesSlots[h]!;
-          if (cur === NO_ID) {
-            this.bytesSlots[h] = id;
-            break;
-          }
-          if (this.sameBytes(cur, this.bytes, s, e)) break;
-          h = (h + 1) & this.bytesMask;
-        }
-      }
-    }
-
-    const M = data.merges.length / 3;
-    const pcap = nextPow2(Math.max(16, Math.ceil(M * 2)));
-    this.pairKeys = new Float64Array(pcap).fill(-1);
-    this.pairVals = new Int32Array(pcap);
-    this.pairMask = pcap - 1;
-    for (let m = 0; m < M; m++) {
-      const a = data.merges[3 * m]!;
-      const b = data.merges[3 * m + 1]!;
-      const key = a * 0x100000000 + b;
-      let h = this.pairHash(a, b);
-      for (;;) {
-        const k = this.pairKeys[h]!;
-        if (k === -1) {
-          this.pairKeys[h] = key;
-          this.pairVals[h] = m;
-          break;
-        }
-        if (k === key) break; // keep the first (highest priority) duplicate
-        h = (h + 1) & this.pairMask;
-      }
-    }
-
-    const nonSpecial: string[] = [];
     for (let id = 0; id < V; id++) {
+      const len = this.offs[id + 1]! - this.offs[id]!;
+      const k = this.kind[id];
+      if (k === TokenKind.Special || k === TokenKind.Unused) continue;
+      if (len > this.maxTokenLen) this.maxTokenLen = len;
+      if (len === 1 && k !== TokenKind.Added) {
+        const b = this.bytes[this.offs[id]!]!;
+        // ordinary single bytes win over byte-fallback twins
+        if (this.byteIds[b] === NO_ID || (k === TokenKind.Ordinary && this.kind[this.byteIds[b]!] !== TokenKind.Ordinary)) this.byteIds[b] = id;
+      }
+    }
+    this.bytesSlots = data.bytesSlots ?? buildBytesTable(data);
+    this.bytesMask = this.bytesSlots.length - 1;
+    const pairs = data.pairs ?? buildPairTable(data.merges ?? EMPTY, V, data.mergePriority);
+    this.pairStart = pairs.start;
+    this.pairRight = pairs.right;
+    this.pairResult = pairs.result;
+    this.pairPriority = pairs.priority;
+  }
+
+  /** Added tokens by text; built on first use (Gemma has thousands). */
+  private added(): { ids: Map<string, number>; all: Map<string, number>; contents: string[]; re: RegExp | undefined } {
+    if (this.addedInfo) return this.addedInfo;
+    const ids = new Map<string, number>();
+    const all = new Map<string, number>();
+    const contents: string[] = [];
+    for (let id = 0; id < this.vocabSize; id++) {
       const k = this.kind[id];
       if (k !== TokenKind.Added && k !== TokenKind.Special) continue;
       const text = decodeUtf8Lossy(this.bytes.subarray(this.offs[id]!, this.offs[id + 1]!));
-      if (!this.allAdded.has(text)) this.allAdded.set(text, id);
-      if (k === TokenKind.Added && text.length > 0 && !this.addedIds.has(text)) {
-        this.addedIds.set(text, id);
-        nonSpecial.push(text);
+      if (!all.has(text)) all.set(text, id);
+      if (k === TokenKind.Added && text.length > 0 && !ids.has(text)) {
+        ids.set(text, id);
+        contents.push(text);
       }
     }
-    this.addedContents = nonSpecial;
-    if (nonSpecial.length > 0) {
-      // Longest first makes JS's leftmost-first alternation leftmost-longest (like Hugging Face's matcher).
-      const alts = [...nonSpecial].sort((x, y) => y.length - x.length).map(escapeRegex);
-      this.addedRe = new RegExp(alts.join('|'), 'gu');
-    }
+    // Longest first makes JS's leftmost-first alternation leftmost-longest (like Hugging Face's matcher).
+    const re = contents.length ? new RegExp([...contents].sort((x, y) => y.length - x.length).map(escapeRegex).join('|'), 'gu') : undefined;
+    this.addedInfo = { ids, all, contents, re };
+    return this.addedInfo;
   }
 
-  private pairHash(a: number, b: number): number {
-    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b)) & this.pairMask;
+  /** The bytes -> id table, for serialization. */
+  bytesTable(): Int32Array {
+    return this.bytesSlots;
+  }
+
+  /** The merge table, for serialization. */
+  pairTable(): PairTable {
+    return { start: this.pairStart, right: this.pairRight, result: this.pairResult, priority: this.pairPriority };
   }
 
   private sameBytes(id: number, b: Uint8Array, s: number, e: number): boolean {
@@ -224,16 +286,19 @@ export class BpeTokenizer implements Tokenizer {
     }
   }
 
-  /** Merge index of the pair (a, b), or -1. */
+  /** Position of the pair (a, b) in the pair table, or -1. */
   private pairIndex(a: number, b: number): number {
-    const key = a * 0x100000000 + b;
-    let h = this.pairHash(a, b);
-    for (;;) {
-      const k = this.pairKeys[h]!;
-      if (k === key) return this.pairVals[h]!;
-      if (k === -1) return NO_ID;
-      h = (h + 1) & this.pairMask;
+    let lo = this.pairStart[a]!;
+    let hi = this.pairStart[a + 1]!;
+    const right = this.pairRight;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = right[mid]!;
+      if (r === b) return mid;
+      if (r < b) lo = mid + 1;
+      else hi = mid;
     }
+    return NO_ID;
   }
 
   // ---------------------------------------------------------------- encoding
@@ -299,7 +364,8 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Splits text[start, end) into added tokens (id >= 0) and pre-token pieces (id -1). */
   private walk(text: string, start: number, end: number, sink: (s: number, e: number, addedId: number) => void): void {
-    const re = this.addedRe;
+    const info = this.added();
+    const re = info.re;
     const pieces = (a: number, b: number) => this.pre.split(text, a, b, (s, e) => sink(s, e, NO_ID));
     if (!re) {
       pieces(start, end);
@@ -310,7 +376,7 @@ export class BpeTokenizer implements Tokenizer {
     let prev = 0;
     for (let m = re.exec(sub); m !== null; m = re.exec(sub)) {
       if (m.index > prev) pieces(start + prev, start + m.index);
-      sink(start + m.index, start + m.index + m[0].length, this.addedIds.get(m[0])!);
+      sink(start + m.index, start + m.index + m[0].length, info.ids.get(m[0])!);
       prev = m.index + m[0].length;
     }
     if (prev < sub.length) pieces(start + prev, end);
@@ -415,9 +481,8 @@ export class BpeTokenizer implements Tokenizer {
   private pairRank(a: number, b: number, i: number): number {
     const m = this.pairIndex(a, b);
     if (m < 0) return Infinity;
-    const r = this.merges[3 * m + 2]!;
-    this.res[i] = r;
-    return this.byPriority ? r : m;
+    this.res[i] = this.pairResult[m]!;
+    return this.pairPriority[m]!;
   }
 
   /** Applies merges to sym[0, n) and returns the resulting ids. */
@@ -498,8 +563,7 @@ export class BpeTokenizer implements Tokenizer {
     };
     const priorityOf = (a: number, b: number): number => {
       const m = this.pairIndex(a, b);
-      if (m < 0) return -1;
-      return this.byPriority ? this.merges[3 * m + 2]! : m;
+      return m < 0 ? -1 : this.pairPriority[m]!;
     };
     for (let i = 0; i + 1 < n; i++) {
       const p = priorityOf(sym[i]!, sym[i + 1]!);
@@ -513,8 +577,8 @@ export class BpeTokenizer implements Tokenizer {
       const nx = next[pos]!;
       if (nx < 0) continue;
       const m = this.pairIndex(sym[pos]!, sym[nx]!);
-      if (m < 0 || (this.byPriority ? this.merges[3 * m + 2]! : m) !== pri) continue;
-      sym[pos] = this.merges[3 * m + 2]!;
+      if (m < 0 || this.pairPriority[m] !== pri) continue;
+      sym[pos] = this.pairResult[m]!;
       sym[nx] = -1;
       const nn = next[nx]!;
       next[pos] = nn;
@@ -567,7 +631,7 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   specialTokenId(text: string): number | undefined {
-    return this.allAdded.get(text);
+    return this.added().all.get(text);
   }
 
   isSpecial(id: number): boolean {
@@ -690,7 +754,7 @@ export class BpeTokenizer implements Tokenizer {
     if (starts.length < 3) return 0;
     let cut = starts[starts.length - 2]!;
     // A partly typed added token (e.g. "<thi" of "<think>") could still swallow the tail.
-    for (const content of this.addedContents) {
+    for (const content of this.added().contents) {
       for (let k = Math.min(content.length - 1, s.length); k > 0; k--) {
         if (s.endsWith(content.slice(0, k))) {
           cut = Math.min(cut, s.length - k);
