@@ -97,7 +97,7 @@ export function healPlan(req: BoundaryRequest, maxBackup: number): HealPlan {
   const { tokenizer, streamBytes } = req;
   const ids = tokenizer.encodeBytes(streamBytes);
   if (!ids.length) return { keptIds: [], healed: new Uint8Array(0) };
-  const cut = lastPreTokenStart(streamBytes);
+  const cut = preTokenStart(tokenizer, streamBytes);
   let start = streamBytes.length;
   let k = 0;
   while (k < Math.min(maxBackup, ids.length)) {
@@ -109,6 +109,31 @@ export function healPlan(req: BoundaryRequest, maxBackup: number): HealPlan {
     if (start <= cut) break;
   }
   return { keptIds: ids.slice(0, ids.length - k), healed: streamBytes.slice(start) };
+}
+
+/** Tokenizers that can show their pre-token split (the tokenizer core's BPE can). */
+interface PreTokenizing {
+  preTokenize(bytes: Uint8Array): Array<[number, number]>;
+}
+
+/** Window the pre-tokenizer sees: the last piece never reaches further back in practice. */
+const PRETOKEN_WINDOW = 256;
+
+/** Start of the last pre-token: the tokenizer's own split when it offers one, else the cl100k approximation. */
+export function preTokenStart(tokenizer: BoundaryRequest['tokenizer'], bytes: Uint8Array): number {
+  const pt = (tokenizer as Partial<PreTokenizing>).preTokenize;
+  if (typeof pt === 'function' && bytes.length) {
+    try {
+      const from = Math.max(0, bytes.length - PRETOKEN_WINDOW);
+      const pieces = pt.call(tokenizer, bytes.subarray(from));
+      const last = pieces[pieces.length - 1];
+      // A window that starts mid-piece only changes the first piece; the last one is the same.
+      if (last && last[1] === bytes.length - from && (last[0] > 0 || from === 0)) return from + last[0];
+    } catch {
+      // fall through to the approximation
+    }
+  }
+  return lastPreTokenStart(bytes);
 }
 
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
