@@ -60,6 +60,9 @@ if (withTests && existsSync(join(root, 'test/vscode/index.ts'))) {
 }
 
 copyRuntimeAssets();
+// Built-in tokenizers, compiled from devDependencies into dist/tokenizers (skipped when up to date).
+const tokBuild = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build-tokenizers.ts')], { cwd: root, stdio: 'inherit' });
+if (tokBuild.status !== 0) process.exit(tokBuild.status ?? 1);
 await copyGrammars({ quiet: true });
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
