@@ -61,15 +61,24 @@ function npmCli() {
 }
 
 /**
- * process.env without what an outer `npm test` or `node --test` put there:
- * npm_config_local_prefix and friends would point the nested npm installs
- * at the project, and NODE_TEST_CONTEXT would make child Nodes report to the
- * test runner.
+ * process.env without what an outer `npm test` or `node --test` put there for
+ * its own scripts: npm_config_local_prefix would point the nested npm installs
+ * at the project, npm_package_* describe the project, and NODE_TEST_CONTEXT
+ * makes child Nodes report to the test runner. The user's own npm settings
+ * (registry, proxy, cafile, cache) stay.
  */
 function cleanEnv() {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^npm_/i.test(k) || k === 'NODE_TEST_CONTEXT' || k === 'INIT_CWD') delete env[k];
+    if (
+      /^npm_(package_|lifecycle_)/i.test(k) ||
+      /^npm_(command|execpath|node_execpath)$/i.test(k) ||
+      /^npm_config_(local_prefix|user_agent|npm_version|nodedir|node_gyp)$/i.test(k) ||
+      k === 'NODE_TEST_CONTEXT' ||
+      k === 'INIT_CWD'
+    ) {
+      delete env[k];
+    }
   }
   return env;
 }
