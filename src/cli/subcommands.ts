@@ -14,6 +14,12 @@ export interface Subcommand {
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 
+const TOKENIZER_SUMMARIES = {
+  tokenizers: 'List the tokenizers (id, vocabulary size, source, exact or approximate)',
+  count: 'Count the tokens of a file or standard input',
+  tokenize: 'Print the tokens of a file or standard input with ids and byte offsets',
+} as const;
+
 /** Every CLI subcommand; later modules append their entry here. */
 export const SUBCOMMANDS: Subcommand[] = [
   {
@@ -36,4 +42,10 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: 'Measure the boundary modes on infilling cases (exact match, bits per byte, pass@1)',
     run: async (args, io) => (await import('./evalCommand')).evalCommand.run(args, io),
   },
+  // tokenizers, count, tokenize (src/cli/tokenizerCommands.ts), loaded on demand
+  ...(['tokenizers', 'count', 'tokenize'] as const).map((name) => ({
+    name,
+    summary: TOKENIZER_SUMMARIES[name],
+    run: async (args: readonly string[], io: CliIo) => (await import('./tokenizerCommands')).tokenizerCommands.find((c) => c.name === name)!.run(args, io),
+  })),
 ];

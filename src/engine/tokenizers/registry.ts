@@ -135,9 +135,12 @@ export class TokenizerRegistry {
     }
   }
 
-  /** Every registered tokenizer. vocabSize is 0 for a tokenizer.json not loaded yet. */
+  /**
+   * Every registered tokenizer ("model" only while its file exists). vocabSize
+   * is 0 for a tokenizer.json not loaded yet.
+   */
   list(): TokenizerInfo[] {
-    return [...this.entries.values()].map((e) => e.info);
+    return [...this.entries.values()].map((e) => e.info).filter((i) => i.id !== 'model' || existsSync(i.source));
   }
 
   has(id: string): boolean {
