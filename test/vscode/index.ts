@@ -13,6 +13,7 @@ import { runRegistered } from './harness';
 import './suite/activation';
 import './suite/commands';
 import './suite/settings';
+import './suite/editor';
 
 export async function run(): Promise<void> {
   // Stack traces of failures then point into test/vscode/*.ts, not the bundle.

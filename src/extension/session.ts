@@ -1,0 +1,143 @@
+/**
+ * The completion model's life in the editor: created in the background after
+ * activation (never blocking it), with progress in the status area, a clear
+ * error when the folder is broken, and a fresh engine whenever the model
+ * path or thread count changes (the old one is disposed with the session).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { CompletionEngine, type EngineState } from '../engine/completion/engine';
+import { describeError } from '../engine/log';
+import { BUNDLED_MODEL_NAME } from '../engine/models';
+import type { Ctx } from './ctx';
+import type { SubwordConfig } from './settings';
+
+export type ModelStatus = EngineState | { readonly kind: 'disabled' };
+
+/** The bundled model's folder inside the installed extension. */
+export function bundledModelDir(extensionPath: string): string {
+  return join(extensionPath, 'models', BUNDLED_MODEL_NAME);
+}
+
+/** The model folder a config asks for: the user's path, else the bundled model. */
+export function modelDirFor(config: SubwordConfig, extensionPath: string): string {
+  return config.model.path.trim() || bundledModelDir(extensionPath);
+}
+
+export class ModelSession implements vscode.Disposable {
+  private engineValue: CompletionEngine | undefined;
+  private statusValue: ModelStatus = { kind: 'disabled' };
+  private dirValue = '';
+  private readonly changed = new vscode.EventEmitter<ModelStatus>();
+  /** Fires on loading / ready / error / disabled. */
+  readonly onDidChange = this.changed.event;
+  /** Completion latency (ms, engine + provider) of the last completion shown. */
+  lastLatencyMs: number | undefined;
+  private generation = 0;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  get engine(): CompletionEngine | undefined {
+    return this.engineValue;
+  }
+
+  get status(): ModelStatus {
+    return this.statusValue;
+  }
+
+  get modelDir(): string {
+    return this.dirValue;
+  }
+
+  private setStatus(s: ModelStatus): void {
+    this.statusValue = s;
+    this.changed.fire(s);
+  }
+
+  /**
+   * (Re)starts the model for the current config. The old engine is disposed
+   * first; the new one loads in a worker thread, so this returns at once.
+   */
+  restart(config: SubwordConfig): void {
+    const gen = ++this.generation;
+    this.stopEngine();
+    this.lastLatencyMs = undefined;
+    this.dirValue = modelDirFor(config, this.ctx.extensionPath);
+    if (!config.completion.enabled) {
+      this.setStatus({ kind: 'disabled' });
+      return;
+    }
+    this.setStatus({ kind: 'loading' });
+    // Leave activation (or the settings change) first; creating the worker and
+    // opening the folder happen on a later turn of the event loop.
+    setTimeout(() => {
+      if (gen !== this.generation) return;
+      this.startEngine(config, gen);
+    }, 0);
+  }
+
+  private startEngine(config: SubwordConfig, gen: number): void {
+    const dir = this.dirValue;
+    const worker = join(this.ctx.extensionPath, 'dist', 'model-worker.js');
+    let engine: CompletionEngine;
+    try {
+      engine = CompletionEngine.create({
+        modelDir: dir,
+        threads: config.model.threads,
+        logger: this.ctx.logger,
+        workerScript: existsSync(worker) ? worker : undefined,
+        prefetch: true,
+      });
+    } catch (err) {
+      this.fail(dir, describeError(err));
+      return;
+    }
+    this.engineValue = engine;
+    const sub = engine.onStateChange((s) => {
+      if (gen !== this.generation) return;
+      if (s.kind === 'error') this.fail(dir, s.message);
+      else if (s.kind !== 'disposed') this.setStatus(s);
+    });
+    // The engine belongs to the session: a model switch (ctx.resetSession) ends it.
+    this.ctx.pushSession({
+      dispose: () => {
+        sub.dispose();
+        if (this.engineValue === engine) this.stopEngine();
+      },
+    });
+    const started = performance.now();
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Subword: loading model ${dir.split(/[\\/]/).pop() ?? dir}` }, () =>
+      engine.whenReady().then(
+        (info) => this.ctx.log.info(`Model ${info.name} ready (${info.fimFormat}, vocab ${info.vocabSize}, context ${info.contextLength}) in ${(performance.now() - started).toFixed(0)} ms`),
+        () => undefined,
+      ),
+    );
+    // The state may already have moved on before we subscribed.
+    if (engine.state.kind === 'ready') this.setStatus(engine.state);
+  }
+
+  private fail(dir: string, message: string): void {
+    const text = `Subword: the model in ${dir} cannot be used: ${message}`;
+    this.ctx.log.error(text);
+    this.setStatus({ kind: 'error', message });
+    void vscode.window.showErrorMessage(text, 'Select Model', 'Show Log').then((pick) => {
+      if (pick === 'Select Model') void vscode.commands.executeCommand('subword.selectModel');
+      else if (pick === 'Show Log') this.ctx.log.show(true);
+    });
+  }
+
+  private stopEngine(): void {
+    const old = this.engineValue;
+    this.engineValue = undefined;
+    if (old) {
+      old.dispose().catch((err: unknown) => this.ctx.log.warn(`disposing the old model: ${describeError(err)}`));
+    }
+  }
+
+  dispose(): void {
+    this.generation++;
+    this.stopEngine();
+    this.changed.dispose();
+  }
+}
