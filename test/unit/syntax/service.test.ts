@@ -38,7 +38,7 @@ test('a corrupt grammar falls back to lexical rules and says so once', async () 
     for (const f of readdirSync(GRAMMARS_DIR)) copyFileSync(join(GRAMMARS_DIR, f), join(dir, f));
     writeFileSync(join(dir, 'tree-sitter-python.wasm'), Buffer.from('\0asm\x01\0\0\0 definitely not a grammar'));
     rmSync(join(dir, 'tree-sitter-go.wasm'));
-    const s = makeService({ grammarsDir: dir });
+    const s = makeService({ grammarsDir: dir, parseTimeoutMs: 10_000 });
     try {
       const text = fixture('sample.py');
       const view = await s.parse('python', text);
@@ -129,6 +129,25 @@ test('several changes in one event (descending offsets) and given positions', as
   service.closeDocument('multi');
 });
 
+test('edits reach the tree at once; the re-parse waits for the next view (or runs at once with eagerReparse)', async () => {
+  for (const eager of [false, true]) {
+    const s = makeService({ documentParseTimeoutMs: 10_000, eagerReparse: eager });
+    try {
+      await s.openDocument('d', 'python', 'def f(a):\n    return a\n');
+      const before = s.documentView('d')!.tree!;
+      s.updateDocument('d', [{ start: 4, oldEnd: 4, text: 'my_' }]);
+      s.updateDocument('d', [{ start: 0, oldEnd: 0, text: '\n' }]);
+      const view = s.documentView('d')!;
+      assert.equal(view.text, '\ndef my_f(a):\n    return a\n');
+      assert.notEqual(view.tree, before, 'a new tree after the edits');
+      const name = view.tree!.rootNode.descendantForIndex(6, 7)!;
+      assert.deepEqual([name.type, name.text], ['identifier', 'my_f']);
+    } finally {
+      s.dispose();
+    }
+  }
+});
+
 test('a 50,000-line file: the parse is bounded in time and spans fall back to lexical rules', async () => {
   const s = makeService({ documentParseTimeoutMs: 20, parseTimeoutMs: 20 });
   try {
@@ -152,7 +171,7 @@ test('a 50,000-line file: the parse is bounded in time and spans fall back to le
     assert.equal(identifierSpanAt(s.documentView('big')!, at + 1)!.text, 'loadx_inventory');
     assert.ok(performance.now() - t1 < 2000);
     // The parser was reset: a small parse right after succeeds.
-    const small = await s.parse('python', 'x = 1\n');
+    const small = await s.parse('python', 'x = 1\n', 5000);
     assert.ok(small.tree);
     small.dispose();
   } finally {
@@ -205,7 +224,7 @@ test('files that do not parse, NUL, lone surrogates and CRLF never throw', async
 });
 
 test('dispose frees everything; later calls answer without a tree', async () => {
-  const s = makeService();
+  const s = makeService({ documentParseTimeoutMs: 10_000 });
   await s.openDocument('d', 'python', 'x = 1\n');
   assert.ok(s.documentView('d')!.tree);
   s.dispose();
