@@ -81,7 +81,7 @@ Prints each token of FILE (or standard input): byte offset, id and text
 /** Token text for display: JSON-escaped, with bytes of partial characters as \xNN. */
 function showToken(bytes: Uint8Array): string {
   try {
-    return JSON.stringify(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.stringify(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch {
     return `"${[...bytes].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}"`;
   }
@@ -120,7 +120,7 @@ export const tokenizerCommands: Subcommand[] = [
       const tok = await getTokenizer(io, p.tokenizer);
       const bytes = await readInput(p.file, io);
       const tokens = tok.encodeBytes(bytes).length;
-      const chars = [...new TextDecoder().decode(bytes)].length;
+      const chars = [...new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)].length;
       if (p.json) io.stdout(`${JSON.stringify({ tokenizer: p.tokenizer, tokens, bytes: bytes.length, chars })}\n`);
       else io.stdout(`${tokens}\n`);
       return 0;
@@ -141,7 +141,7 @@ export const tokenizerCommands: Subcommand[] = [
       const json: Array<{ id: number; offset: number; length: number; text: string }> = [];
       for (const id of ids) {
         const b = tok.tokenBytes(id);
-        if (p.json) json.push({ id, offset, length: b.length, text: new TextDecoder().decode(b) });
+        if (p.json) json.push({ id, offset, length: b.length, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(b) });
         else out.push(`${offset}\t${id}\t${showToken(b)}\n`);
         offset += b.length;
       }

@@ -7,7 +7,7 @@
  */
 import type { Tokenizer } from './types';
 import { bytesToEscaped, decodeUtf8Lossy, sanitize, utf8, utf8Into, utf8Length } from './bytes';
-import { compilePreTokenizer, escapeRegex, lineAnchorRule, type LineAnchorRule, type PreTokenizer, type PreTokenizerSpec } from './pretokenize';
+import { compilePreTokenizer, escapeRegex, lineAnchorRule, RUST_WS_CLASS, type LineAnchorRule, type PreTokenizer, type PreTokenizerSpec } from './pretokenize';
 
 /** Kinds of ids (BpeData.tokenKind). */
 export const enum TokenKind {
@@ -72,6 +72,7 @@ export interface PairTable {
 }
 
 const NO_ID = -1;
+const WHITESPACE_ONLY = new RegExp(`^[${RUST_WS_CLASS}]+$`, 'u');
 const EMPTY = new Int32Array(0);
 /** Pieces up to this many symbols use the simple quadratic merge loop; longer ones use a heap. */
 const SMALL_PIECE = 48;
@@ -765,6 +766,10 @@ export class BpeTokenizer implements Tokenizer {
     // Back up to a piece start at or before the cut.
     let j = starts.length - 1;
     while (j > 0 && starts[j]! > cut) j--;
+    // Whitespace just before the cut may split differently once the text ends there
+    // ("0  9": " ", " ", "9"; "0  " alone: "  "), so the cut also goes before such pieces:
+    // then encodeBytes(bytes before the boundary) is a prefix of the encoding of any continuation.
+    while (j > 0 && WHITESPACE_ONLY.test(s.slice(starts[j - 1]!, starts[j]!))) j--;
     return utf8Length(s, 0, starts[j]!);
   }
 

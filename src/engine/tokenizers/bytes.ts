@@ -83,8 +83,9 @@ export function utf8Length(text: string, start = 0, end = text.length): number {
 }
 
 const encoder = new TextEncoder();
-const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
-const lossyDecoder = new TextDecoder('utf-8');
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// ignoreBOM: a leading U+FEFF is text like any other (TextDecoder would drop it).
+const lossyDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
@@ -175,7 +176,7 @@ export function byteLevelAlphabet(): { byteToChar: string[]; charToByte: Map<str
  * completes (then the whole character comes out).
  */
 export class Utf8StreamDecoder {
-  private readonly decoder = new TextDecoder('utf-8');
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   /** Text completed by these bytes (possibly empty). */
   push(bytes: Uint8Array): string {

@@ -166,7 +166,12 @@ export function parseTokenizerJson(text: string, file: string, id: string): BpeD
       kind[idv] = TokenKind.Ordinary;
     }
   }
+  const vocabIds = new Set(vocab.values());
   for (const a of added) {
+    // Gemma lists runs of "▁" as added tokens that are also vocabulary entries: Hugging Face matches
+    // them only against a literal "▁" run in the text and decodes them to spaces, so they behave as
+    // ordinary tokens (a literal "▁" run in the input is the one case we encode differently).
+    if (metaspace && !a.special && a.content.includes(METASPACE) && vocabIds.has(a.id)) continue;
     pieces[a.id] = utf8(a.content);
     kind[a.id] = a.special ? TokenKind.Special : TokenKind.Added;
   }

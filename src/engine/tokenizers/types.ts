@@ -46,6 +46,11 @@ export interface Tokenizer {
    * Byte offset from which the encoding of `bytes` may still change when more
    * bytes are appended: everything before it is encoded the same way whatever
    * follows (the "stable" part). Must be conservative (err towards earlier).
+   * Guarantee: encodeBytes(bytes[0, b)) is a prefix of encodeBytes(bytes ++ t)
+   * for every continuation t (b is a pre-token boundary, before the last two
+   * pre-tokens, any whitespace pieces just before them, and any partly typed
+   * added token). Note that canonical sequences are not prefix-closed in
+   * general: "  b" is [" ", " ", "b"] but "  " alone is ["  "].
    */
   stableBoundary(bytes: Uint8Array): number;
 }
