@@ -133,16 +133,25 @@ export class CoverState {
     const { tokenizer, y } = this;
     const n = y.length;
     const T = tokenizer.encodeBytes(y);
-    const lefts: number[][] = [];
-    for (let i = 0; i < n; i++) lefts.push(i === 0 ? [] : tokenizer.encodeBytes(y.subarray(0, i)));
+    // Splits where some token starts with the rest of y: only those can end a cover. Tokens do not cross
+    // pre-token boundaries, so in a tail like " return thi" only the splits inside " thi" have any.
+    const lefts = new Map<number, number[]>();
+    const starting = new Map<number, ArrayLike<number>>();
+    for (let i = 0; i < n; i++) {
+      const rest = y.subarray(i);
+      const ts = tokenizer.tokensStartingWith(rest);
+      let any = false;
+      for (let k = 0; k < ts.length; k++) if (this.tables.length[ts[k]!] !== rest.length) any = true;
+      if (!any) continue;
+      starting.set(i, ts);
+      lefts.set(i, i === 0 ? [] : tokenizer.encodeBytes(y.subarray(0, i)));
+    }
     // Every prefix of every left part and of T needs a next-token row: one batch.
     const need = new Map<string, number[]>();
-    for (const seq of [...lefts, T]) for (let j = 0; j <= seq.length; j++) need.set(keyOf(seq.slice(0, j)), seq.slice(0, j));
+    for (const seq of [...lefts.values(), T]) for (let j = 0; j <= seq.length; j++) need.set(keyOf(seq.slice(0, j)), seq.slice(0, j));
     const keys = [...need.keys()];
-    const rows = await this.model.nextTokenLogProbsBatch(
-      keys.map((k) => [...this.anchor, ...need.get(k)!]),
-      signal,
-    );
+    const seqs = keys.map((k) => [...this.anchor, ...need.get(k)!]);
+    const rows = await this.model.nextTokenLogProbsBatch(seqs, signal);
     this.modelCalls++;
     const rowOf = new Map<string, LogProbRow>();
     keys.forEach((k, i) => rowOf.set(k, rows[i]!));
@@ -154,13 +163,14 @@ export class CoverState {
     const covers: Cover[] = [{ ids: T, rem: new Uint8Array(0), logp: seqLogp(T) }];
     this.tRow = rowOf.get(keyOf(T));
     const cands: Candidate[] = [];
-    for (let i = 0; i < n; i++) {
-      const left = lefts[i]!;
+    for (const [i, left] of lefts) {
       const lp = seqLogp(left);
       if (lp === -Infinity) continue;
       const row = rowOf.get(keyOf(left))!;
       const rest = y.subarray(i);
-      for (const t of tokenizer.tokensStartingWith(rest)) {
+      const ts = starting.get(i)!;
+      for (let k = 0; k < ts.length; k++) {
+        const t = ts[k]!;
         if (this.tables.length[t] === rest.length) continue; // covers y exactly: only T may, and T is in already
         const l = lp + row[t]!;
         if (l === -Infinity) continue;
@@ -172,9 +182,11 @@ export class CoverState {
     let unchecked = 1;
     const budget = (this.opts.maxChecks ?? Infinity) * Math.max(1, n);
     for (const [i, c] of cands.entries()) {
-      if ((this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) || i >= budget) break;
+      if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) break;
       unchecked -= Math.exp(c.logp - total);
-      if (validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
+      // Past the check budget a candidate is kept unchecked (counted as valid, like unchecked
+      // T-extensions in distribution()); if it ever becomes T it is verified then.
+      if (i >= budget || validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
         covers.push({ ids: c.ids, rem: tokenizer.tokenBytes(c.t).slice(c.remFrom), logp: c.logp });
       }
     }
@@ -207,8 +219,8 @@ export class CoverState {
     this.checked.clear();
     let masked = 0;
     let unchecked = ordinary;
-    const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0);
     const budget = this.opts.maxChecks ?? Infinity;
+    const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0, Number.isFinite(budget) ? budget + 1 : 64);
     for (let i = 0; i < budget; i++) {
       if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon * ordinary) break;
       const t = ranked.at(i);
@@ -258,31 +270,26 @@ export class CoverState {
     const ref = Math.max(...this.covers.map((c) => c.logp));
     const single = new Uint8Array([b]);
     const wT = T.logp - ref;
-    const unchecked: number[] = [];
     for (const t of this.tokenizer.tokensStartingWith(single)) {
       const lq = row[t]!;
       if (lq === -Infinity || t >= this.model.vocabSize) continue;
       const ok = this.checked.get(t);
-      if (ok === undefined) {
-        // Unchecked by distribution(): check the likeliest few (and the one-byte token, which can be the new T).
-        if (this.tables.length[t] === 1 || this.opts.epsilon === 0 || Math.exp(wT + lq) >= this.opts.epsilon * 1e-3) unchecked.push(t);
-        continue;
-      }
-      if (ok) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + row[t]! });
+      // Unchecked tokens (past distribution()'s budget) count as valid there, so they are kept here too.
+      if (ok === false) continue;
+      if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-6 && this.tables.length[t] !== 1) continue;
+      next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + lq });
     }
-    unchecked.sort((a, c) => row[c]! - row[a]!);
-    const budget = this.opts.maxChecks ?? Infinity;
-    unchecked.forEach((t, i) => {
-      if (i >= budget && this.tables.length[t] !== 1) return;
-      if (validAfter(this.tokenizer, this.y, T.ids, t)) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + row[t]! });
-    });
     this.y = appendByte(this.y, b);
-    this.covers = next;
     this.tRow = undefined;
     this.checked.clear();
+    // The new T is the cover that spells y exactly and is its canonical encoding; other covers
+    // that spell y exactly (unchecked ones) are not canonical and leave.
+    const canonical = this.tokenizer.encodeBytes(this.y);
     const empties = next.filter((c) => c.rem.length === 0);
-    if (empties.length !== 1 || !sameIds(this.tokenizer.encodeBytes(this.y), empties[0]!.ids)) {
-      // A tokenizer outside the assumptions (or pruning) lost T: start over from the bytes.
+    const t = empties.find((c) => sameIds(c.ids, canonical));
+    this.covers = next.filter((c) => c.rem.length > 0 || c === t);
+    if (!t) {
+      // A tokenizer outside the assumptions lost T: start over from the bytes.
       await this.enumerate(signal);
     }
     this.reanchor();

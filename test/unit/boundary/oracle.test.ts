@@ -202,3 +202,20 @@ test('mass the model puts on non-canonical continuations is masked out (exact st
     assert.ok(worstNaive > 0.05);
   }
 });
+
+test('with a canonicality-check budget of one per step (unchecked covers kept and verified when they become T), exact still matches the chain', async () => {
+  const budgeted = new ExactStrategy({ generate: { epsilon: 0, maxTail: 1000, maxChecks: 1 }, score: { epsilon: 0, maxTail: 1000, maxChecks: 1 }, switchShare: 0, maxBytePhase: 1000 });
+  for (const s of setups) {
+    const short = allStrings(CHAIN_ABC.alphabet, 6);
+    const r = await maxError(budgeted, s, short);
+    assert.ok(r.worst <= 1e-9, `${s.tok.id}: off by ${r.worst} at "${r.at}"`);
+    for (const [p, t] of [
+      ['ab', 'cabba'],
+      ['c', 'abab'],
+    ] as const) {
+      const a = await budgeted.score(request(s, [...Buffer.from(p)]), new Uint8Array(Buffer.from(t)));
+      const b = await exact.score(request(s, [...Buffer.from(p)]), new Uint8Array(Buffer.from(t)));
+      assert.ok(Math.abs(a - b) < 1e-9, `${s.tok.id}: budgeted score ${a} vs ${b}`);
+    }
+  }
+});
