@@ -7,6 +7,7 @@ import { BENCHES } from './registry';
 import './boundary';
 import './complete';
 import './syntax';
+import './editor';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { CompletionEngine, type EngineState } from '../engine/completion/engine';
+import type { CompletionEngine, EngineState } from '../engine/completion/engine';
 import { describeError } from '../engine/log';
 import { BUNDLED_MODEL_NAME } from '../engine/models';
 import type { Ctx } from './ctx';
@@ -73,15 +73,20 @@ export class ModelSession implements vscode.Disposable {
     // opening the folder happen on a later turn of the event loop.
     setTimeout(() => {
       if (gen !== this.generation) return;
-      this.startEngine(config, gen);
+      void this.startEngine(config, gen);
     }, 0);
   }
 
-  private startEngine(config: SubwordConfig, gen: number): void {
+  private async startEngine(config: SubwordConfig, gen: number): Promise<void> {
     const dir = this.dirValue;
     const worker = join(this.ctx.extensionPath, 'dist', 'model-worker.js');
     let engine: CompletionEngine;
     try {
+      // Imported on first use: the engine module pulls in onnxruntime-node's
+      // native addon, which activation must not pay for (the model itself
+      // runs in the worker).
+      const { CompletionEngine } = await import('../engine/completion/engine');
+      if (gen !== this.generation) return;
       engine = CompletionEngine.create({
         modelDir: dir,
         threads: config.model.threads,
