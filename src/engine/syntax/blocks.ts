@@ -46,7 +46,8 @@ export function blockSpans(view: SyntaxView, options: BlockSpanOptions = {}): Bl
   const stack: boolean[] = [];
   for (;;) {
     const node: Node = cursor.currentNode;
-    const kind = kindOf(cursor.nodeType);
+    // Named nodes only: some keywords share their node's name (`class`, `module`).
+    const kind = cursor.nodeIsNamed ? kindOf(cursor.nodeType) : undefined;
     let reported = false;
     if (kind) {
       const startLine = cursor.startPosition.row;

@@ -80,7 +80,7 @@ function* treeIdentifiers(view: SyntaxView): Generator<string> {
   try {
     for (;;) {
       if (cursor.currentNode.childCount === 0 || types.includes(cursor.nodeType)) {
-        if (types.includes(cursor.nodeType) && cursor.endIndex - cursor.startIndex <= 256) {
+        if (cursor.nodeIsNamed && types.includes(cursor.nodeType) && cursor.endIndex - cursor.startIndex <= 256) {
           const node: Node = cursor.currentNode;
           yield node.text;
         }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Edit, Language, Parser, type Point, type Tree } from 'web-tree-sitter';
 import { describeError, performanceClock, type Clock, type Logger } from '../log';
 import { grammarSpecFor, LANGUAGE_GRAMMARS, type GrammarSpec } from './languages';
+import { errorCounterFrom, finalizeCompletion, type CompletionContext, type ErrorCounter, type RankedCandidate } from './postprocess';
 
 export type { Tree, Node as SyntaxNode, Point } from 'web-tree-sitter';
 
@@ -250,6 +251,26 @@ export class SyntaxService {
   parseLoaded(languageId: string, text: string, timeoutMs?: number, lang = this.loadedLanguage(languageId)): ParsedText {
     const tree = lang ? this.parseWith(lang, text, undefined, timeoutMs) : undefined;
     return { text, languageId, tree, spec: lang?.spec, dispose: () => tree?.delete() };
+  }
+
+  /**
+   * Counts ERROR/MISSING nodes of a text in this language (for trimOverlap,
+   * rankCandidates, finalizeCompletion); undefined while the grammar is not
+   * loaded or when there is none, and the post-processing then uses lexical
+   * rules. Each call parses within the one-off budget.
+   */
+  errorCounter(languageId: string): ErrorCounter | undefined {
+    const lang = this.loadedLanguage(languageId);
+    return lang ? errorCounterFrom((text) => this.parseLoaded(languageId, text, undefined, lang)) : undefined;
+  }
+
+  /**
+   * finalizeCompletion with this service's parser: loads the grammar if
+   * needed, then stop rules, reindent, merge/trim and ranking by parse errors.
+   */
+  async finalize(ctx: CompletionContext, candidates: string | readonly string[]): Promise<{ text: string; ranked: RankedCandidate[] }> {
+    await this.language(ctx.languageId);
+    return finalizeCompletion(ctx, candidates, this.errorCounter(ctx.languageId));
   }
 
   /** Starts tracking a document (parsed now, within the document budget). */

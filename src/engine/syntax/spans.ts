@@ -11,6 +11,9 @@ import { utf16ToUtf8 } from './offsets';
 
 export type { TokenSpan, SpanKind } from './lexical';
 
+/** Named word tokens that behave as keywords (literals, self-references, builtin types). */
+const KEYWORD_LIKE = /^(true|false|null|nil|None|True|False|undefined|this|self|super|void|number|string|boolean|any|unknown|never|object|symbol|bigint|int|float|double|char|bool|long|short|byte|auto|var|let|const)$/;
+
 /** Smallest node covering the single character at `at`. */
 function leafAt(view: SyntaxView, at: number): Node | undefined {
   const root = view.tree?.rootNode;
@@ -24,7 +27,7 @@ function leafAt(view: SyntaxView, at: number): Node | undefined {
 function ancestorOfType(node: Node, types: readonly string[], maxDepth = 6): Node | undefined {
   let cur: Node | null = node;
   for (let d = 0; cur && d <= maxDepth; d++, cur = cur.parent) {
-    if (types.includes(cur.type)) return cur;
+    if (cur.isNamed && types.includes(cur.type)) return cur;
   }
   return undefined;
 }
@@ -64,7 +67,7 @@ export function identifierSpanAt(view: SyntaxView, offset: number): TokenSpan | 
 
   // Strings and comments: the word inside, with the literal as container.
   const literal = ancestorOfType(leaf, spec.strings) ?? ancestorOfType(leaf, spec.comments);
-  if (literal && !spec.identifiers.includes(leaf.type)) {
+  if (literal && !(leaf.isNamed && spec.identifiers.includes(leaf.type))) {
     const kind: SpanKind = spec.strings.includes(literal.type) ? 'string' : 'comment';
     const line = lineBounds(text, hit.at);
     const lo = Math.max(literal.startIndex, line.start, hit.at - 4096);
@@ -72,12 +75,27 @@ export function identifierSpanAt(view: SyntaxView, offset: number): TokenSpan | 
     const run = wordSpanAround(text, hit.at, lo, hi, isWord);
     return mk(run.start, run.end, kind, literal.type, literal);
   }
-  if (spec.identifiers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'identifier', leaf.type);
-  if (spec.numbers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'number', leaf.type);
+  if (leaf.isNamed && spec.identifiers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'identifier', leaf.type);
+  if (leaf.isNamed && spec.numbers.includes(leaf.type)) return mk(leaf.startIndex, leaf.endIndex, 'number', leaf.type);
   if (leaf.childCount === 0) {
-    // An anonymous token: keyword when it is word-like, else an operator/punctuation token.
-    const kind: SpanKind = hit.word ? (/^\p{N}/u.test(leaf.text) ? 'number' : leaf.isNamed ? 'identifier' : 'keyword') : 'operator';
-    if (leaf.endIndex - leaf.startIndex <= 4096) return mk(leaf.startIndex, leaf.endIndex, kind, leaf.type);
+    const line = lineBounds(text, hit.at);
+    const lo = Math.max(leaf.startIndex, line.start, hit.at - 4096);
+    const hi = Math.min(leaf.endIndex, line.end, hit.at + 4096);
+    const run = wordSpanAround(text, hit.at, lo, hi, isWord);
+    const whole = run.start === leaf.startIndex && run.end === leaf.endIndex;
+    if (hit.word && whole) {
+      // A word token the grammar does not call an identifier: `def`, `true`, `this`, `number`.
+      const word = text.slice(run.start, run.end);
+      const kind: SpanKind = /^\p{N}/u.test(word) ? 'number' : !leaf.isNamed || KEYWORD_LIKE.test(word) ? 'keyword' : 'identifier';
+      return mk(run.start, run.end, kind, leaf.type);
+    }
+    if (hit.word) {
+      // A word inside a text-like leaf (JSX text, heredoc lines): the word, with the leaf as container.
+      return mk(run.start, run.end, 'string', leaf.type, leaf);
+    }
+    // Punctuation: the grammar's token (`==`, `(`), or the run around the cursor inside a long one.
+    if (leaf.endIndex - leaf.startIndex <= 16) return mk(leaf.startIndex, leaf.endIndex, 'operator', leaf.type);
+    return mk(run.start, run.end, 'operator', leaf.type, leaf);
   }
   // A named node with children around a word char (e.g. template text): fall back to the characters.
   return lexicalSpanAt(text, offset, view.languageId);

@@ -232,3 +232,18 @@ test('countSyntaxErrors counts ERROR and MISSING nodes of a real parse', async (
   assert.ok(countSyntaxErrors(bad.tree!) >= 2);
   bad.dispose();
 });
+
+test('SyntaxService.finalize loads the grammar and ranks by real parse errors', async () => {
+  const s = makeService({ parseTimeoutMs: 10_000 });
+  try {
+    assert.equal(s.errorCounter('rust'), undefined, 'not loaded yet');
+    const ctx: CompletionContext = { languageId: 'rust', prefix: 'fn main() {\n    let v = vec![1, 2];\n    ', suffix: '\n}\n', mode: 'block' };
+    const out = await s.finalize(ctx, ['println!("{:?}", v;', 'println!("{:?}", v);']);
+    assert.equal(out.text, 'println!("{:?}", v);');
+    assert.equal(out.ranked[0]!.errors, 0);
+    assert.ok(out.ranked[1]!.errors! > 0);
+    assert.ok(s.errorCounter('rust'));
+  } finally {
+    s.dispose();
+  }
+});

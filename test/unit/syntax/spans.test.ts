@@ -165,3 +165,16 @@ test('C (no grammar) uses the lexical scanner for every position', async () => {
   const inString = identifierSpanAt(view, text.indexOf('"stdio.h"') + 0);
   assert.ok(inString);
 });
+
+test('words in text-like leaves (JSX text) are words, not the whole leaf; word tokens are keywords', () => {
+  const view = parsed.get('sample.tsx')!;
+  const t = view.text;
+  const jsx = identifierSpanAt(view, t.indexOf('Remaining:') + 4)!;
+  assert.deepEqual([jsx.text, jsx.kind, jsx.source], ['Remaining', 'string', 'tree']);
+  assert.ok(jsx.container && t.slice(jsx.container.start, jsx.container.end).startsWith('Remaining:'));
+  const ts = parsed.get('sample.ts')!;
+  const num = identifierSpanAt(ts, ts.text.indexOf('size(): number') + 10)!;
+  assert.deepEqual([num.text, num.kind], ['number', 'keyword']);
+  const thisKw = identifierSpanAt(ts, ts.text.indexOf('this.entries.size;') + 2)!;
+  assert.deepEqual([thisKw.text, thisKw.kind], ['this', 'keyword']);
+});
