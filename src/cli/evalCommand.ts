@@ -122,7 +122,7 @@ function pythonPath(): string | null {
 }
 
 /** Runs prompt + completion + suffix + test + check(entry_point) in python3 (never in-process). */
-function runPythonTests(c: EvalCase, completion: string, timeoutS: number): Promise<boolean | undefined> {
+export function runPythonTests(c: EvalCase, completion: string, timeoutS: number): Promise<boolean | undefined> {
   const py = pythonPath();
   if (!py || !c.test || !c.entry_point) return Promise.resolve(undefined);
   const dir = mkdtempSync(join(tmpdir(), 'subword-eval-'));
