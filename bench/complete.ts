@@ -150,6 +150,66 @@ async function run(): Promise<void> {
     const runner = core.loaded.model;
     const ctx = info.contextLength;
     console.log(`Loaded in ${info.loadMs.toFixed(0)} ms; context ${ctx}, vocabulary ${info.vocabSize}, FIM ${info.fimFormat}\n`);
+    const rssAfterLoad = rssMb();
+    const positions = drawPositions(files, nPositions, 42);
+    // ---- 200 cursor positions: time to ghost text, pipeline overhead ----
+    const modes = ['naive', 'heal', 'exact'] as const;
+    const rows: Array<Array<string | number>> = [];
+    for (const boundary of modes) {
+      const times: number[] = [];
+      let tokens = 0;
+      const s0 = { ...runner.stats };
+      let engineMs = 0;
+      for (const pos of positions) {
+        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 };
+        const r = await core.complete(req);
+        times.push(r.ms);
+        engineMs += r.ms;
+        tokens += r.tokens;
+        sample();
+      }
+      const runMs = runner.stats.runMs - s0.runMs;
+      rows.push([boundary, percentile(times, 50), percentile(times, 95), tokens / positions.length, (1000 * tokens) / engineMs, engineMs / runMs]);
+    }
+    const enginePeak = peak - rss0;
+    // Typed-through on the engine front: a completion, then its first character typed.
+    const front = CompletionEngine.create({ modelDir: dir, logger: silentLogger, skipChecksums: true });
+    for (const row of rows) {
+      const typed: number[] = [];
+      for (const pos of positions.slice(0, quick ? 5 : 40)) {
+        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: row[0] as 'naive', maxTokens: 48, maxLines: 1 };
+        const r = await front.complete(req);
+        if (r.text.length < 2) continue;
+        const t0 = performance.now();
+        const t = await front.complete({ ...req, prefix: req.prefix + r.text[0] });
+        if (t.cached) typed.push(performance.now() - t0);
+      }
+      row.splice(5, 0, typed.length ? percentile(typed, 50) : NaN);
+    }
+    await front.dispose();
+    console.log(`\nSingle-line completion at ${positions.length} random characters (in-process engine; ms excludes loading)\n`);
+    printTable(['boundary', 'p50 ms', 'p95 ms', 'tokens/completion', 'tokens/s', 'typed-through p50 ms', 'pipeline / raw onnxruntime'], rows);
+    console.log(`\nEngine memory: +${(rssAfterLoad - rss0).toFixed(0)} MB after loading, peak +${enginePeak.toFixed(0)} MB over the ${positions.length * 3} completions (one engine, nothing else loaded yet)`);
+
+    // ---- a shorter prompt window: latency vs context ----
+    const capRows: Array<Array<string | number>> = [];
+    for (const cap of [256, 512].filter((c) => c < ctx)) {
+      const capped = new InProcessBackend({ modelDir: dir, threads: 1, skipChecksums: true, contextLength: cap }, silentLogger);
+      await capped.load();
+      const times: number[] = [];
+      for (const pos of positions) {
+        const r = await capped.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: 'exact', maxTokens: 48, maxLines: 1 });
+        times.push(r.ms);
+      }
+      await capped.dispose();
+      capRows.push([cap, percentile(times, 50), percentile(times, 95)]);
+    }
+    if (capRows.length) {
+      console.log('\nExact mode with the prompt window capped (engine option contextLength)\n');
+      printTable(['window tokens', 'p50 ms', 'p95 ms'], [[ctx, Number(rows[2]![1]), Number(rows[2]![2])], ...capRows]);
+    }
+
+
     const raw = await RawOrt.create(folder.modelPath, 1);
 
     // ---- prefill and decode: runner vs raw onnxruntime, side by side ----
@@ -174,25 +234,26 @@ async function run(): Promise<void> {
 
     const steps = quick ? 16 : 64;
     const base = corpusIds.slice(0, Math.min(512, ctx - steps - 1));
-    // Best of 3 rounds each, alternating, so neither side gets the warm JIT alone.
-    let rawDecode = Infinity;
-    let runDecode = Infinity;
-    for (let round = 0; round < 3; round++) {
+    // Steps interleaved one by one (raw, runner, raw, ...), so load on the
+    // machine hits both sides alike; the sum over the steps is compared.
+    let rawDecode = 0;
+    let runDecode = 0;
+    for (let round = 0; round < 2; round++) {
       let out = await raw.run(base, undefined, 0);
       let past = raw.presents(out);
-      const [rawMs] = await timeIt(async () => {
-        for (let i = 0; i < steps; i++) {
-          out = await raw.run([corpusIds[base.length + i]!], past, base.length + i);
-          past = raw.presents(out);
-        }
-      });
-      rawDecode = Math.min(rawDecode, rawMs);
       runner.resetCache();
       await runner.nextTokenLogProbs(base);
-      const [runMs] = await timeIt(async () => {
-        for (let i = 1; i <= steps; i++) await runner.nextTokenLogProbs(corpusIds.slice(0, base.length + i));
-      });
-      runDecode = Math.min(runDecode, runMs);
+      rawDecode = 0;
+      runDecode = 0;
+      for (let i = 0; i < steps; i++) {
+        const [rawMs] = await timeIt(async () => {
+          out = await raw.run([corpusIds[base.length + i]!], past, base.length + i);
+          past = raw.presents(out);
+        });
+        const [runMs] = await timeIt(() => runner.nextTokenLogProbs(corpusIds.slice(0, base.length + i + 1)));
+        rawDecode += rawMs;
+        runDecode += runMs;
+      }
     }
     console.log(`\nDecode after ${base.length} tokens (${steps} cached steps)\n`);
     printTable(
@@ -206,60 +267,27 @@ async function run(): Promise<void> {
     // ---- threads: 1 vs 2 ----
     const raw2 = await RawOrt.create(folder.modelPath, 2);
     const thr: Array<Array<string | number>> = [];
-    for (const [label, r] of [['1 thread', raw], ['2 threads', raw2]] as const) {
+    {
+      // Interleaved (1 thread, 2 threads, 1 thread, ...) so machine load hits both alike.
       const ids = corpusIds.slice(0, Math.min(512, ctx - steps - 1));
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) best = Math.min(best, (await timeIt(() => r.run(ids, undefined, 0)))[0]);
-      let o = await r.run(ids, undefined, 0);
-      let p = r.presents(o);
-      const stepTimes: number[] = [];
+      const sessions = [raw, raw2];
+      const prefill = [Infinity, Infinity];
+      for (let rep = 0; rep < 3; rep++) for (let k = 0; k < 2; k++) prefill[k] = Math.min(prefill[k]!, (await timeIt(() => sessions[k]!.run(ids, undefined, 0)))[0]);
+      const pasts = await Promise.all(sessions.map(async (r) => r.presents(await r.run(ids, undefined, 0))));
+      const stepTimes: number[][] = [[], []];
       for (let i = 0; i < steps; i++) {
-        const [ms, o2] = await timeIt(() => r.run([5], p, ids.length + i));
-        o = o2;
-        p = r.presents(o);
-        stepTimes.push(ms);
+        for (let k = 0; k < 2; k++) {
+          const [ms, o] = await timeIt(() => sessions[k]!.run([5], pasts[k], ids.length + i));
+          pasts[k] = sessions[k]!.presents(o);
+          stepTimes[k]!.push(ms);
+        }
       }
-      thr.push([label, best, percentile(stepTimes, 50), percentile(stepTimes, 95)]);
+      for (let k = 0; k < 2; k++) thr.push([k === 0 ? '1 thread' : '2 threads', prefill[k]!, percentile(stepTimes[k]!, 50), percentile(stepTimes[k]!, 95)]);
     }
     await raw2.session.release();
     thr.push(['2 / 1 threads', Number(thr[1]![1]) / Number(thr[0]![1]), Number(thr[1]![2]) / Number(thr[0]![2]), Number(thr[1]![3]) / Number(thr[0]![3])]);
     console.log('\nThreads (raw onnxruntime; the other core is busy with whatever else runs)\n');
     printTable(['', `prefill ${Math.min(512, ctx - steps - 1)} ms`, 'decode p50 ms', 'decode p95 ms'], thr);
-
-    // ---- 200 cursor positions: time to ghost text, pipeline overhead ----
-    const positions = drawPositions(files, nPositions, 42);
-    const modes = ['naive', 'heal', 'exact'] as const;
-    const rows: Array<Array<string | number>> = [];
-    for (const boundary of modes) {
-      const times: number[] = [];
-      const typed: number[] = [];
-      let tokens = 0;
-      const s0 = { ...runner.stats };
-      let engineMs = 0;
-      for (const pos of positions) {
-        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 };
-        const r = await core.complete(req);
-        times.push(r.ms);
-        engineMs += r.ms;
-        tokens += r.tokens;
-        sample();
-      }
-      const runMs = runner.stats.runMs - s0.runMs;
-      // Typed-through on the engine front: completions then their first character typed.
-      const engine = CompletionEngine.create({ modelDir: dir, logger: silentLogger, skipChecksums: true });
-      for (const pos of positions.slice(0, quick ? 5 : 40)) {
-        const req = { prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 };
-        const r = await engine.complete(req);
-        if (r.text.length < 2) continue;
-        const t0 = performance.now();
-        const t = await engine.complete({ ...req, prefix: req.prefix + r.text[0] });
-        if (t.cached) typed.push(performance.now() - t0);
-      }
-      await engine.dispose();
-      rows.push([boundary, percentile(times, 50), percentile(times, 95), tokens / positions.length, (1000 * tokens) / engineMs, typed.length ? percentile(typed, 50) : NaN, engineMs / runMs]);
-    }
-    console.log(`\nSingle-line completion at ${positions.length} random characters (in-process engine; ms excludes loading)\n`);
-    printTable(['boundary', 'p50 ms', 'p95 ms', 'tokens/completion', 'tokens/s', 'typed-through p50 ms', 'pipeline / raw onnxruntime'], rows);
 
     // ---- the worker thread hop ----
     const inWorker = CompletionEngine.create({ modelDir: dir, logger: silentLogger, workerScript: join(ROOT, 'dist', 'model-worker.js'), skipChecksums: true });

@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly skipChecksums?: boolean;
   /** Override the context length (e.g. a shorter window for latency). */
   readonly contextLength?: number;
+  /** See OrtModelOptions.batchSharedLimit. */
+  readonly batchSharedLimit?: number;
 }
 
 export interface LoadedModel {
@@ -77,7 +79,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
       logger.info(`${name}: no context length in subword.json or config.json; assuming ${DEFAULT_CONTEXT}`);
     }
     if (options.contextLength) contextLength = Math.min(contextLength, options.contextLength);
-    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength });
+    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength, batchSharedLimit: options.batchSharedLimit });
     await model.probe(folder.modelPath);
     const format = chooseFimFormat(tokenizer, m?.fimFormat, logger, name);
     const loadMs = performance.now() - t0;

@@ -140,6 +140,11 @@ export interface OrtModelOptions {
   readonly prefillChunk?: number;
   /** Largest batch for nextTokenLogProbsBatch. */
   readonly maxBatch?: number;
+  /**
+   * Shared prefix length from which batch rows run one by one on the cache
+   * instead of as one batch (default 128; Infinity always batches).
+   */
+  readonly batchSharedLimit?: number;
 }
 
 /** Creates the InferenceSession with Subword's settings. */
@@ -163,6 +168,7 @@ export class OrtNextTokenModel implements NextTokenModel {
   private cache: KvCache;
   private readonly prefillChunk: number;
   private readonly maxBatch: number;
+  private readonly batchSharedLimit: number;
   private disposed = false;
   /** Serialises calls: one session, one cache. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -177,6 +183,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.contextLength = options.contextLength;
     this.prefillChunk = options.prefillChunk ?? 512;
     this.maxBatch = options.maxBatch ?? 16;
+    this.batchSharedLimit = options.batchSharedLimit ?? 128;
     this.cache = { ids: [], tensors: this.emptyPast(1) };
   }
 
@@ -281,6 +288,22 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (shared > 0) await this.single(sequences[0]!.slice(0, shared), signal);
     else this.resetCache();
     this.stats.requests++;
+    if (shared >= this.batchSharedLimit) {
+      // A long shared prefix: copying its keys/values into every batch row
+      // (and onnxruntime copying them again into every row's present) costs
+      // more than the tails' compute, so each tail runs alone on top of the
+      // cached prefix, and the cache itself is left as it is.
+      for (let i = 0; i < sequences.length; i++) {
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+        const tail = sequences[i]!.slice(shared);
+        const out = await this.run([tail], this.cache.tensors, shared);
+        const logits = out.logits!;
+        const V = logits.dims[2]!;
+        results[i] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * V, V, logits.type === 'float16');
+        this.stats.tokensReused += shared;
+      }
+      return results;
+    }
     // Rows are right-padded to the longest tail; a graph that returns only
     // the last position's logits needs rows of equal length instead.
     const order = sequences.map((_, i) => i);

@@ -21,8 +21,8 @@ interface Reference {
   logits_at_12: number[];
 }
 
-async function withModel<T>(name: string, fn: (m: LoadedModel) => Promise<T>): Promise<T> {
-  const loaded = await loadModel(fixture(name), { logger: silentLogger });
+async function withModel<T>(name: string, fn: (m: LoadedModel) => Promise<T>, batchSharedLimit?: number): Promise<T> {
+  const loaded = await loadModel(fixture(name), { logger: silentLogger, batchSharedLimit });
   try {
     return await fn(loaded);
   } finally {
@@ -77,7 +77,7 @@ test('the cache is kept for the longest common prefix and never changes results'
   });
 });
 
-for (const name of ['codegemma', 'lastlogits']) test(`${name}: a batch of covers sharing a prefix equals one call per sequence`, async () => {
+for (const [name, limit] of [['codegemma', Infinity], ['lastlogits', Infinity], ['codegemma', 4]] as const) test(`${name}: a batch of covers sharing a prefix equals one call per sequence (${limit === Infinity ? 'batched' : 'one by one on the cached prefix'})`, async () => {
   const ref = JSON.parse(readFileSync(join(fixture(name), 'reference.json'), 'utf8')) as Reference;
   await withModel(name, async ({ model }) => {
     assert.equal(model.layout.lastPositionLogits, name === 'lastlogits');
@@ -94,7 +94,7 @@ for (const name of ['codegemma', 'lastlogits']) test(`${name}: a batch of covers
     for (let i = 0; i < seqs.length; i++) assert.ok(maxAbsDiff(batch[i]!, singles[i]!) < 1e-4, `row ${i} differs by ${maxAbsDiff(batch[i]!, singles[i]!)}`);
     // The shared part stays cached for the next step.
     assert.deepEqual(model.cachedIds, base.slice(0, 14));
-  });
+  }, limit);
 });
 
 test('cancellation between steps throws CancelledError and leaves a usable cache', async () => {
