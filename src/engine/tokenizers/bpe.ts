@@ -332,7 +332,8 @@ export class BpeTokenizer implements Tokenizer {
     return n;
   }
 
-  private normalize(s: string): string {
+  /** The text as the pre-tokenizer sees it (the tokenizer.json normalizer, if any). */
+  normalize(s: string): string {
     return this.normalizer === 'none' ? s : s.normalize(this.normalizer);
   }
 
@@ -341,10 +342,10 @@ export class BpeTokenizer implements Tokenizer {
    * reports each with its token count. `text` must already be sanitized or
    * escaped. Positions are UTF-16 offsets into `text`, except with a
    * normalizer that changes the text, where the whole range is reported as one
-   * piece.
+   * piece (pass alreadyNormalized when the caller normalized the text itself).
    */
-  forEachPiece(text: string, start: number, end: number, cb: PieceCallback): void {
-    if (this.normalizes) {
+  forEachPiece(text: string, start: number, end: number, cb: PieceCallback, alreadyNormalized = false): void {
+    if (this.normalizes && !alreadyNormalized) {
       const raw = text.slice(start, end);
       const norm = this.normalize(raw);
       if (norm !== raw) {
@@ -787,6 +788,11 @@ export class BpeTokenizer implements Tokenizer {
       last = b;
     });
     return out;
+  }
+
+  /** Whether some non-special added token contains a newline (pieces may then cross lines anywhere). */
+  addedTokensCrossLines(): boolean {
+    return this.added().contents.some((c) => c.includes('\n'));
   }
 
   /** Bytes of text as this tokenizer sees them (after sanitizing lone surrogates). */

@@ -4,9 +4,13 @@ import { BpeTokenizer } from './bpe';
 import { parseTokenizerJson, TokenizerFileError } from './hfjson';
 
 export type { Tokenizer, TokenizerInfo } from './types';
-export { BpeTokenizer, TokenKind, type BpeData } from './bpe';
+export { BpeTokenizer, TokenKind, type BpeData, type PieceCallback } from './bpe';
 export { parseTokenizerJson, TokenizerFileError } from './hfjson';
+export { parseTiktokenRanks, TIKTOKEN_SPECS } from './tiktoken';
+export { readCompact, writeCompact } from './compact';
 export { Utf8StreamDecoder } from './bytes';
+export { BUILTIN_TOKENIZERS, TokenizerRegistry, type BuiltinTokenizer, type TokenizerRegistryOptions } from './registry';
+export { DocumentTokenCounter, type DocumentEdit } from './incremental';
 
 /**
  * Loads a Hugging Face tokenizer.json file (BPE) into our core. Errors name
