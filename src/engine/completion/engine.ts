@@ -105,7 +105,18 @@ export class CompletionEngine {
     this.clock = options.clock ?? performanceClock;
     const backendOptions = { modelDir: options.modelDir, threads: options.threads ?? 1, skipChecksums: options.skipChecksums, contextLength: options.contextLength };
     this.backend = options.workerScript
-      ? new WorkerBackend({ ...backendOptions, workerScript: options.workerScript, bootstrapData: options.workerBootstrapData }, options.logger)
+      ? new WorkerBackend(
+          {
+            ...backendOptions,
+            workerScript: options.workerScript,
+            bootstrapData: options.workerBootstrapData,
+            // A dead worker is not restarted in a loop: the engine reports the error once.
+            onCrash: (err) => {
+              if (this.stateValue.kind === 'ready') this.setState({ kind: 'error', message: describeError(err) });
+            },
+          },
+          options.logger,
+        )
       : new InProcessBackend(backendOptions, options.logger);
     this.ready = this.backend.load().then(
       (info) => {

@@ -19,6 +19,8 @@ export interface WorkerBackendOptions extends BackendOptions {
   readonly workerScript: string;
   /** Extra workerData for the bootstrap (e.g. the .ts entry to import). */
   readonly bootstrapData?: Record<string, unknown>;
+  /** Called once if the worker dies after loading (not on dispose). */
+  readonly onCrash?: (err: Error) => void;
 }
 
 function fromWire(e: WireError): Error {
@@ -50,6 +52,11 @@ export class WorkerBackend implements CompletionBackend {
     private readonly options: WorkerBackendOptions,
     private readonly logger: Logger,
   ) {}
+
+  /** Ends the worker at once, as a crash would (tests). */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
 
   /** Whether the worker thread is alive (tests check that dispose ends it). */
   get running(): boolean {
@@ -112,7 +119,10 @@ export class WorkerBackend implements CompletionBackend {
   private onExit(err: Error): void {
     if (this.exited) return;
     this.exited = this.disposing ? new CancelledError('disposed') : err;
-    if (!this.disposing) this.logger.error(err);
+    if (!this.disposing) {
+      this.logger.error(err);
+      if (!this.loadSettle) this.options.onCrash?.(err);
+    }
     this.loadSettle?.reject(this.exited);
     this.loadSettle = undefined;
     for (const p of this.pending.values()) p.reject(this.exited);

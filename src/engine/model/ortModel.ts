@@ -181,7 +181,7 @@ export class OrtNextTokenModel implements NextTokenModel {
   ) {
     this.vocabSize = vocabSize;
     this.contextLength = options.contextLength;
-    this.prefillChunk = options.prefillChunk ?? 512;
+    this.prefillChunk = options.prefillChunk ?? 256;
     this.maxBatch = options.maxBatch ?? 16;
     this.batchSharedLimit = options.batchSharedLimit ?? 128;
     this.cache = { ids: [], tensors: this.emptyPast(1) };

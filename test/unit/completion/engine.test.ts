@@ -165,6 +165,20 @@ test('a corrupt model gives one clear error, then fails fast without retrying; o
   }
 });
 
+test('a worker that dies puts the engine in the error state once; requests then fail fast', async () => {
+  const log = recordingLogger();
+  const engine = inWorker({ logger: log });
+  const states: string[] = [];
+  engine.onStateChange((s) => states.push(s.kind));
+  await engine.complete({ ...REQ, boundary: 'naive' });
+  await (engine as unknown as { backend: { kill(): Promise<void> } }).backend.kill();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(states, ['ready', 'error']);
+  await assert.rejects(engine.complete({ ...REQ, prefix: 'other' }), ModelUnavailableError);
+  assert.equal(log.lines.filter(([l]) => l === 'error').length, 1);
+  await engine.dispose();
+});
+
 test('odd inputs never throw or stall: 1 MB line, 50,000 lines, CRLF, tabs, lone surrogates, NUL, empty', async () => {
   const engine = inProcess();
   try {
