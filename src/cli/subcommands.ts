@@ -42,6 +42,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: 'Measure the boundary modes on infilling cases (exact match, bits per byte, pass@1)',
     run: async (args, io) => (await import('./evalCommand')).evalCommand.run(args, io),
   },
+  {
+    name: 'syntax',
+    summary: 'Show what tree-sitter sees in a file: blocks, spans, identifier token counts',
+    run: async (args, io) => (await import('./syntaxCommand')).syntaxCommand.run(args, io),
+  },
   // tokenizers, count, tokenize (src/cli/tokenizerCommands.ts), loaded on demand
   ...(['tokenizers', 'count', 'tokenize'] as const).map((name) => ({
     name,
