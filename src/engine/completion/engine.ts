@@ -7,7 +7,7 @@ import type { BoundaryMode } from '../boundary/types';
 import { describeError, performanceClock, type Clock, type Logger } from '../log';
 import type { RunnerStats } from '../model/ortModel';
 import { CancelledError } from '../model/types';
-import { InProcessBackend, type CompletionBackend, type ModelInfo } from './backend';
+import type { BackendOptions, CompletionBackend, ModelInfo } from './backend';
 import type { CompletionRequest, CoreResult } from './core';
 import { WorkerBackend } from './workerBackend';
 
@@ -117,7 +117,7 @@ export class CompletionEngine {
           },
           options.logger,
         )
-      : new InProcessBackend(backendOptions, options.logger);
+      : lazyInProcess(backendOptions, options.logger);
     this.ready = this.backend.load().then(
       (info) => {
         this.setState({ kind: 'ready', info });
@@ -287,6 +287,24 @@ export class CompletionEngine {
     this.listeners.clear();
     await this.backend.dispose();
   }
+}
+
+/**
+ * The in-process backend, imported on first use: with a worker the calling
+ * thread never loads onnxruntime's native addon at all.
+ */
+function lazyInProcess(options: BackendOptions, logger: Logger): CompletionBackend {
+  let inner: Promise<CompletionBackend> | undefined;
+  const get = () => (inner ??= import('./backend').then(({ InProcessBackend }) => new InProcessBackend(options, logger)));
+  return {
+    load: async () => (await get()).load(),
+    complete: async (req, signal) => (await get()).complete(req, signal),
+    stats: async () => (await get()).stats(),
+    resetCache: async () => (await get()).resetCache(),
+    dispose: async () => {
+      if (inner) await (await inner).dispose();
+    },
+  };
 }
 
 function stripSignal(req: CompletionRequest & { readonly signal?: AbortSignal }): CompletionRequest {
