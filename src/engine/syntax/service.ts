@@ -112,6 +112,35 @@ function initRuntime(runtimeWasm: string | undefined): Promise<void> {
   return runtimeReady;
 }
 
+/**
+ * The shape of one VS Code TextDocumentContentChangeEvent (structural, so the
+ * engine needs no `vscode` types).
+ */
+export interface EditorContentChange {
+  readonly rangeOffset: number;
+  readonly rangeLength: number;
+  readonly text: string;
+  readonly range: { readonly start: { readonly line: number; readonly character: number }; readonly end: { readonly line: number; readonly character: number } };
+}
+
+/**
+ * VS Code's contentChanges of one event -> TextChange[] for updateDocument.
+ * All ranges of one event refer to the document before the event and do not
+ * overlap, so they are applied from the last to the first (descending
+ * offset), which keeps each one's offsets and positions valid.
+ */
+export function fromEditorChanges(changes: readonly EditorContentChange[]): TextChange[] {
+  return [...changes]
+    .sort((a, b) => b.rangeOffset - a.rangeOffset)
+    .map((c) => ({
+      start: c.rangeOffset,
+      oldEnd: c.rangeOffset + c.rangeLength,
+      text: c.text,
+      startPosition: { row: c.range.start.line, column: c.range.start.character },
+      oldEndPosition: { row: c.range.end.line, column: c.range.end.character },
+    }));
+}
+
 /** Row/column (UTF-16) of `offset` in `text`. */
 export function pointAt(text: string, offset: number): Point {
   let row = 0;

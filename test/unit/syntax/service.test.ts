@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { blockSpans } from '../../../src/engine/syntax/blocks';
+import { fromEditorChanges, pointAt } from '../../../src/engine/syntax/service';
 import { identifierSpanAt } from '../../../src/engine/syntax/spans';
 import { GRAMMARS_DIR, fixture, makeService } from './helpers';
 
@@ -146,6 +147,26 @@ test('edits reach the tree at once; the re-parse waits for the next view (or run
       s.dispose();
     }
   }
+});
+
+test('fromEditorChanges: a multi-cursor event (ranges against the old text, any order) applies correctly', async () => {
+  const text = 'alpha = 1\nbeta = 2\ngamma = 3\n';
+  await service.openDocument('mc', 'python', text);
+  // Three cursors, each typing "_x" after a name; VS Code lists them in any order.
+  const names = ['alpha', 'beta', 'gamma'];
+  const changes = names.map((n) => {
+    const off = text.indexOf(n) + n.length;
+    const p = pointAt(text, off);
+    return { rangeOffset: off, rangeLength: 0, text: '_x', range: { start: { line: p.row, character: p.column }, end: { line: p.row, character: p.column } } };
+  });
+  service.updateDocument('mc', fromEditorChanges([changes[1]!, changes[0]!, changes[2]!]));
+  const view = service.documentView('mc')!;
+  assert.equal(view.text, 'alpha_x = 1\nbeta_x = 2\ngamma_x = 3\n');
+  const fresh = await service.parse('python', view.text);
+  assert.equal(view.tree!.rootNode.toString(), fresh.tree!.rootNode.toString());
+  assert.equal(identifierSpanAt(view, view.text.indexOf('gamma_x') + 3)!.text, 'gamma_x');
+  fresh.dispose();
+  service.closeDocument('mc');
 });
 
 test('a 50,000-line file: the parse is bounded in time and spans fall back to lexical rules', async () => {
