@@ -178,6 +178,9 @@ export class CompletionEngine {
     this.counters.requests++;
     if (this.stateValue.kind === 'disposed') throw new CancelledError('engine disposed');
     if (this.stateValue.kind === 'error') throw new ModelUnavailableError(this.stateValue.message);
+    // Any newer request, even one the cache answers, ends the older work.
+    this.prefetching?.abort(new CancelledError('superseded by a request'));
+    this.current?.abort(new CancelledError('superseded'));
     const optionsKey = optionsKeyOf(req);
     const sampling = (req.temperature ?? 0) > 0;
     if (!sampling) {
@@ -194,8 +197,6 @@ export class CompletionEngine {
         return { text: hit.text, boundary: hit.boundary, ms: this.clock() - t0, tokens: 0, cached: true };
       }
     }
-    this.prefetching?.abort(new CancelledError('superseded by a request'));
-    this.current?.abort(new CancelledError('superseded'));
     const ac = new AbortController();
     this.current = ac;
     const onOuterAbort = () => ac.abort(req.signal?.reason instanceof Error ? req.signal.reason : new CancelledError());
