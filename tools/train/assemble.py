@@ -91,7 +91,7 @@ def card(dirp, name, meta, ev, base, checks, man, corpus_stats, extra_md):
              "| context | %d tokens |" % man["context_length"],
              "| training | %s steps, %s tokens, %.0f s on %s (torch %s, bf16 %s), batch %s x %s |" % (meta["steps"], meta["tokens"], meta["train_seconds"], meta["device"], meta["torch"], meta["bf16"], meta["batch"], meta["ctx"]),
              "| final validation loss | %.4f nats/token |" % meta["val_loss"],
-             "| objective | 50%% left-to-right files (`enc(file) <\\|endoftext\\|>`), 50%% character-level FIM in suffix-first order on chunks of <= 3000 chars; loss on all tokens |",
+             "| objective | 50% left-to-right files (`enc(file) <\\|endoftext\\|>`), 50% character-level FIM in suffix-first order on chunks of <= 3000 chars; loss on all tokens |",
              "| model.onnx | %s bytes, opset 14, %s |" % (man["files"]["model.onnx"]["bytes"], meta.get("storage", "fp32 weights")),
              "", "## Held-out results (test split: files never used for training or for the tokenizer)", "",
              "| | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
@@ -114,7 +114,7 @@ def card(dirp, name, meta, ev, base, checks, man, corpus_stats, extra_md):
     lines += extra_md.get("sections", [])
     lines += ["## Training data", "", "Rebuilt by `tools/train/corpus.py` (see `tools/train/corpus-packages.json` and `corpus-package-lock.json` for exact npm versions). "
               "Files are deduplicated (whitespace-insensitive hash), filtered (minified/generated/long-line/low-alphanumeric files dropped), and split by file "
-              "into train/validation/test (98.5/1.5/1.5%% by content hash).", "",
+              "into train/validation/test (97/1.5/1.5% by content hash).", "",
               "| split | language | files | bytes |", "|---|---|---|---|"]
     for sp in ("train", "val", "test"):
         for l in langs:
