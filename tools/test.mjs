@@ -49,6 +49,11 @@ step('build', process.execPath, ['tools/build.mjs', '--tests']);
 let files = findTests(join(root, 'test', 'unit'));
 if (!unitOnly) files.push(...findTests(join(root, 'test', 'integration')));
 if (only) files = files.filter((f) => f.includes(only));
+if (files.length === 0) {
+  // Without file arguments `node --test` would discover files on its own (tools/test-*.mjs included).
+  console.error(`no test files${only ? ` match --only ${only}` : ''}`);
+  process.exit(1);
+}
 
 const testArgs = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files];
 console.log(`\n▶ node --test (${files.length} files)`);

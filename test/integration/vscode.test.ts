@@ -8,12 +8,13 @@
 //   SUBWORD_VSCODE_VERBOSE=1    echo the server's and the workbench's log
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { RESULT_PREFIX, type ResultLine } from '../vscode/harness';
+import { ensureTestVsix } from './vsix';
 import {
   CODE_SERVER_VERSION,
   ensureServer,
@@ -157,14 +158,7 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
 
 test('the packaged VSIX installs into the same VS Code', { timeout: 180_000 }, async (t) => {
   await ensureServer({ log: (line) => t.diagnostic(line) });
-  // test/unit/package.test.ts leaves its VSIX here; reuse it when it is newer than the build.
-  let vsix = join(root, 'out', 'vsix', 'subword-test.vsix');
-  const built = Math.max(statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'dist', 'extension.js')).mtimeMs);
-  if (!existsSync(vsix) || statSync(vsix).mtimeMs < built) {
-    vsix = join(root, 'out', 'vsix', 'subword-integration.vsix');
-    const p = spawnSync(process.execPath, [join(root, 'tools', 'package.mjs'), '--no-build', '--out', vsix], { cwd: root, encoding: 'utf8' });
-    assert.equal(p.status, 0, `npm run package failed:\n${p.stdout}${p.stderr}`);
-  }
+  const { path: vsix } = ensureTestVsix();
   const scratch = mkdtempSync(join(tmpdir(), 'subword-install-'));
   try {
     const r = spawnSync(

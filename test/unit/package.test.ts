@@ -3,12 +3,13 @@
 // bundles, models, grammars and the Linux x64 onnxruntime binary, and nothing
 // from the sources, tests, tools, training data or other platforms.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { inflateRawSync } from 'node:zlib';
+import { ensureTestVsix } from '../integration/vsix';
 
 const root = join(__dirname, '..', '..');
 
@@ -79,11 +80,10 @@ let packageOutput = '';
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'subword-package-test-'));
-  // Kept under out/ so that the integration test can install this same VSIX into VS Code.
-  vsixPath = join(root, 'out', 'vsix', 'subword-test.vsix');
-  const r = spawnSync(process.execPath, [join(root, 'tools', 'package.mjs'), '--out', vsixPath], { cwd: root, encoding: 'utf8' });
-  packageOutput = `${r.stdout}${r.stderr}`;
-  assert.equal(r.status, 0, `npm run package failed:\n${packageOutput}`);
+  // The same VSIX the integration test installs into VS Code (built once per run).
+  const built = ensureTestVsix();
+  vsixPath = built.path;
+  packageOutput = built.output;
   zip = readFileSync(vsixPath);
   names = zipEntries(zip).map((e) => e.name);
 });
