@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Tokenizer } from '../../../src/engine/tokenizers/types';
@@ -48,6 +49,19 @@ async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
+
+/**
+ * Network watch: from the moment this suite loads, every outgoing socket
+ * connection in the extension host is recorded with its stack, so the last
+ * test can check that none came from Subword's code (VS Code's own attempts
+ * to reach its gallery are not Subword's traffic).
+ */
+const connections: string[] = [];
+const originalConnect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+  connections.push(`${JSON.stringify(args[0])}\n${new Error('connect').stack ?? ''}`);
+  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+} as typeof net.Socket.prototype.connect;
 
 suite('editor', () => {
   test('Switch Tokenizer with an id changes the status bar to that tokenizer\'s exact file count', async () => {
@@ -283,4 +297,58 @@ suite('editor', () => {
       await waitFor('the model to come back after the path is cleared', () => api.session!.status.kind !== 'error', 20_000);
     }
   }, { timeoutMs: 60_000 });
+  test('Select Model refuses a folder that is not a model, with a clear error, and accepts a real one', async () => {
+    const { api } = await subword();
+    const bad = join(api.ctx.extensionPath, 'test', 'fixtures', 'workspace');
+    const r = await vscode.commands.executeCommand('subword.selectModel', bad);
+    assert.equal(r, undefined);
+    assert.equal(api.ctx.config.model.path, '', 'the setting is unchanged');
+    assert.match(await readSubwordLog(api), /workspace is not a usable model folder: .*model\.onnx/);
+    const good = join(api.ctx.extensionPath, 'test', 'fixtures', 'models', 'plain');
+    try {
+      assert.equal(await vscode.commands.executeCommand('subword.selectModel', good), good);
+      await waitFor('the new model to load', () => api.session!.modelDir === good && api.session!.status.kind === 'ready', 60_000);
+    } finally {
+      await setSetting('subword.model.path', undefined);
+    }
+  }, { timeoutMs: 90_000 });
+
+  test('ghost text shows mid-word in the editor and accepting the next word inserts part of it', async () => {
+    const { api } = await subword();
+    const bundled = bundledModelDir(api.ctx.extensionPath);
+    const useFixture = !existsSync(join(bundled, 'model.onnx'));
+    if (useFixture) await setSetting('subword.model.path', join(api.ctx.extensionPath, 'test', 'fixtures', 'models', 'plain'));
+    const start = 'def total(items):\n    result = 0\n    for item in items:\n        result += ite';
+    const editor = await openUntitled(start, 'python');
+    try {
+      await waitFor('the model to load', () => api.session!.status.kind === 'ready', 60_000);
+      const end = editor.document.lineAt(3).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      const shownBefore = api.inline!.stats.shown;
+      // VS Code asks the provider itself when suggestions are triggered; the item it shows is ours.
+      await waitFor('VS Code to request and receive an inline item', async () => {
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        await new Promise((r) => setTimeout(r, 300));
+        return api.inline!.stats.shown > shownBefore;
+      }, 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
+      const text = await waitForValue('part of the suggestion to be inserted', () => {
+        const t = editor.document.getText();
+        return t.length > start.length ? t : undefined;
+      }, 5000);
+      assert.ok(text.startsWith(start), 'what was typed stays');
+      const inserted = text.slice(start.length);
+      assert.ok(inserted.trim().length > 0, `inserted ${JSON.stringify(inserted)}`);
+    } finally {
+      if (useFixture) await setSetting('subword.model.path', undefined);
+      await closeAll();
+    }
+  }, { timeoutMs: 120_000 });
+
+  test('Subword opened no network connection during these tests', () => {
+    const { extensionPath } = vscode.extensions.getExtension('subword.subword')!;
+    const ours = connections.filter((c) => c.includes(join(extensionPath, 'dist')) || c.includes(join(extensionPath, 'src')));
+    assert.deepEqual(ours, [], `connections from Subword's code:\n${ours.join('\n\n')}`);
+  });
 });
