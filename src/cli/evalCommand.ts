@@ -13,6 +13,7 @@ import { CompletionCore } from '../engine/completion/core';
 import { makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
 import { runEval } from '../engine/eval/run';
 import { silentLogger, type Logger } from '../engine/log';
+import { finalizeCompletion } from '../engine/syntax/postprocess';
 import { loadModel } from '../engine/model/load';
 import type { CliIo, Subcommand } from './subcommands';
 
@@ -36,6 +37,8 @@ Options:
   --limit N            first N cases only
   --max-tokens N       most tokens per middle (default 64)
   --no-score           skip bits per byte (generation only)
+  --postprocess        score what the editor would insert: the raw middle after the
+                       engine's stop rules and suffix merge / overlap trimming
   --test-timeout S     seconds per test run (default 10)
   --threads N          onnxruntime intra-op threads (default 1)
   --samples FILE       write {"task_id","mode","completion"} per case and mode
@@ -47,7 +50,7 @@ case, starting at a random character, 1..--max-middle characters long
 (default 64).
 `;
 
-const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose']);
+const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose', 'postprocess']);
 
 function parse(args: readonly string[]): { flags: Map<string, string>; switches: Set<string> } {
   const flags = new Map<string, string>();
@@ -144,6 +147,16 @@ export function runPythonTests(c: EvalCase, completion: string, timeoutS: number
   });
 }
 
+const LANGUAGE_BY_EXT: Record<string, string> = { '.py': 'python', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'typescriptreact', '.jsx': 'javascriptreact', '.md': 'markdown', '.css': 'css' };
+
+/** Language id from a task id that carries a path (held-out spans: "heldout/<path>@<start>-<end>"); HumanEval ids are Python. */
+function languageOf(taskId: string): string {
+  const path = taskId.replace(/@\d+-\d+$/, '');
+  const m = /\.[A-Za-z]+$/.exec(path);
+  if (m) return LANGUAGE_BY_EXT[m[0].toLowerCase()] ?? 'plaintext';
+  return /humaneval/i.test(taskId) ? 'python' : 'plaintext';
+}
+
 function fmt(v: number | null, digits: number): string {
   return v === null ? '-' : v.toFixed(digits);
 }
@@ -202,6 +215,7 @@ export const evalCommand: Subcommand = {
           onSample: samples ? (s) => samples.write(`${JSON.stringify(s)}\n`) : undefined,
           onProgress: switches.has('json') ? undefined : (done, total) => io.stderr(`\r${done}/${total} cases`),
           now: () => performance.now(),
+          postprocess: switches.has('postprocess') ? (c, raw) => finalizeCompletion({ languageId: languageOf(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw).text : undefined,
         },
         { modes: modes as BoundaryMode[], maxTokens, score: !switches.has('no-score') },
       );

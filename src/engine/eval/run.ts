@@ -24,6 +24,8 @@ export interface EvalDeps {
   now(): number;
   /** The strategy per mode (defaults to strategyFor). */
   strategy?(mode: BoundaryMode): BoundaryStrategy;
+  /** Turns the raw middle into what the editor would insert (stop rules, suffix merge), when asked. */
+  postprocess?(c: EvalCase, raw: string): string;
 }
 
 export interface EvalOptions {
@@ -54,7 +56,8 @@ export async function runEval(cases: readonly EvalCase[], deps: EvalDeps, opts: 
       const t0 = deps.now();
       const r = await strategy.generate(req);
       const ms = deps.now() - t0;
-      const completion = new TextDecoder().decode(r.bytes);
+      const raw = new TextDecoder().decode(r.bytes);
+      const completion = deps.postprocess ? deps.postprocess(c, raw) : raw;
       deps.onSample?.({ task_id: c.task_id, mode, completion });
       const logProb = opts.score ? await strategy.score(req, truth) : undefined;
       const passed = deps.runTests && c.test && c.entry_point ? await deps.runTests(c, completion) : undefined;
