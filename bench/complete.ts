@@ -3,7 +3,7 @@
  * cursor positions drawn (fixed seed) from held-out test files, against raw
  * onnxruntime doing the same token work in the same run.
  *
- * Environment: SUBWORD_BENCH_MODEL (model folder; default models/subword-tiny),
+ * Environment: SUBWORD_BENCH_MODEL (model folder; default the bundled model),
  * SUBWORD_BENCH_POSITIONS (default 200), SUBWORD_SOAK (completions in the
  * memory soak; default 10000, 0 skips it), SUBWORD_BENCH_QUICK=1 (small
  * counts for a smoke run).
@@ -15,6 +15,7 @@ import { InProcessBackend } from '../src/engine/completion/backend';
 import { CompletionEngine } from '../src/engine/completion/engine';
 import { seededRandom } from '../src/engine/completion/sampling';
 import { silentLogger } from '../src/engine/log';
+import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { CancelledError } from '../src/engine/model/types';
 import { locateModelFolder } from '../src/engine/model/manifest';
 import { inspectGraph } from '../src/engine/model/ortModel';
@@ -91,9 +92,9 @@ function rssMb(): number {
 function modelDir(): string {
   const env = process.env.SUBWORD_BENCH_MODEL;
   if (env) return env;
-  const bundled = join(ROOT, 'models', 'subword-tiny');
+  const bundled = join(ROOT, 'models', BUNDLED_MODEL_NAME);
   if (existsSync(bundled)) return bundled;
-  console.log('(models/subword-tiny missing: using the random test fixture, figures are NOT representative)\n');
+  console.log(`(models/${BUNDLED_MODEL_NAME} missing: using the random test fixture, figures are NOT representative)\n`);
   return join(ROOT, 'test', 'fixtures', 'models', 'subword-nomanifest');
 }
 

@@ -8,6 +8,7 @@ import { extname, join, resolve } from 'node:path';
 import type { BoundaryMode } from '../engine/boundary/types';
 import { CompletionEngine } from '../engine/completion/engine';
 import type { Logger } from '../engine/log';
+import { BUNDLED_MODEL_NAME } from '../engine/models';
 import type { CliIo, Subcommand } from './subcommands';
 
 const HELP = `Usage:
@@ -107,10 +108,10 @@ export function offsetOf(text: string, line: number, column: number): number {
   return Math.min(pos + column - 1, end);
 }
 
-/** The bundled model folder: models/subword-tiny, else the only folder under models/. */
+/** The bundled model folder (BUNDLED_MODEL_NAME, as the extension uses), else the first folder under models/. */
 export function defaultModelDir(packageRoot: string): string {
   const models = join(packageRoot, 'models');
-  const preferred = join(models, 'subword-tiny');
+  const preferred = join(models, BUNDLED_MODEL_NAME);
   if (existsSync(preferred)) return preferred;
   const dirs = existsSync(models) ? readdirSync(models, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
   return dirs.length ? join(models, dirs[0]!.name) : preferred;
