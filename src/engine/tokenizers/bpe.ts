@@ -5,9 +5,10 @@
  * hand); this class adds the pre-tokenizer, the merge loop, the byte trie and
  * the canonical-encoding checks the boundary strategies rely on.
  */
+import type { PieceScanner } from './scanner';
 import type { Tokenizer } from './types';
 import { bytesToEscaped, decodeUtf8Lossy, sanitize, utf8, utf8Into, utf8Length } from './bytes';
-import { compilePreTokenizer, escapeRegex, lineAnchorRule, RUST_WS_CLASS, type LineAnchorRule, type PreTokenizer, type PreTokenizerSpec } from './pretokenize';
+import { compilePreTokenizer, escapeRegex, lineAnchorRule, RUST_WS_CLASS, scannerOf, type LineAnchorRule, type PreTokenizer, type PreTokenizerSpec } from './pretokenize';
 
 /** Kinds of ids (BpeData.tokenKind). */
 export const enum TokenKind {
@@ -76,7 +77,6 @@ const WHITESPACE_ONLY = new RegExp(`^[${RUST_WS_CLASS}]+$`, 'u');
 const EMPTY = new Int32Array(0);
 /** Pieces up to this many symbols use the simple quadratic merge loop; longer ones use a heap. */
 const SMALL_PIECE = 48;
-const CACHE_LIMIT = 200_000;
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -178,6 +178,8 @@ export class BpeTokenizer implements Tokenizer {
   private readonly normalizer: Normalizer;
   private readonly unkId: number;
   private readonly pre: PreTokenizer;
+  /** The hand-written splitter when the pattern is a known family (the fast path). */
+  private readonly scanner: PieceScanner | undefined;
   private readonly byteIds = new Int32Array(256).fill(NO_ID);
   // bytes -> id (open addressing; preferred id for each byte string)
   private readonly bytesSlots: Int32Array;
@@ -190,7 +192,9 @@ export class BpeTokenizer implements Tokenizer {
   private addedInfo: { ids: Map<string, number>; all: Map<string, number>; contents: string[]; re: RegExp | undefined } | undefined;
   private sorted: Int32Array | undefined;
   private maxTokenLen = 0;
-  private cache = new Map<string, number | Int32Array>();
+  private readonly cacheKeys: Array<string | undefined> = new Array<string | undefined>(1 << 17).fill(undefined);
+  private readonly cacheVals: Array<number | Int32Array> = new Array<number | Int32Array>(1 << 17).fill(0);
+  private cacheUsed = 0;
   private scratch = new Uint8Array(4096);
   // scratch state for merging
   private sym = new Int32Array(256);
@@ -210,6 +214,7 @@ export class BpeTokenizer implements Tokenizer {
     this.normalizes = data.normalizer !== 'none';
     this.unkId = data.unkId;
     this.pre = compilePreTokenizer(data.preTokenizer);
+    this.scanner = scannerOf(this.pre);
     this.lineAnchors = lineAnchorRule(data.preTokenizer);
     this.sorted = data.sortedIds;
     if (data.tokenOffsets.length !== data.vocabSize + 1 || data.tokenKind.length !== data.vocabSize) {
@@ -325,6 +330,22 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Number of tokens of text (no id array is built). */
   count(text: string): number {
+    const scanner = this.scanner;
+    if (scanner && !this.normalizes && !this.added().re) {
+      const t = sanitize(text);
+      const len = t.length;
+      let n = 0;
+      for (let i = 0; i < len; ) {
+        const j = scanner.next(t, i, len);
+        if (j === i + 1 && t.charCodeAt(i) < 0x80 && !this.charSymbols) n++;
+        else {
+          const r = this.pieceTokens(t, i, j);
+          n += typeof r === 'number' ? 1 : r.length;
+        }
+        i = j;
+      }
+      return n;
+    }
     let n = 0;
     this.forEachPiece(sanitize(text), 0, text.length, (_s, _e, c) => {
       n += c;
@@ -386,6 +407,38 @@ export class BpeTokenizer implements Tokenizer {
 
   private encodeString(text0: string, out: number[], offsets: number[] | null): void {
     const text = this.normalize(text0);
+    const scanner = this.scanner;
+    if (scanner && !this.added().re) {
+      // Fast path: no added tokens to look for, a hand-written splitter, no callbacks.
+      const n = text.length;
+      const byteLevel = !this.charSymbols;
+      let bytePos = 0;
+      for (let i = 0; i < n; ) {
+        const j = scanner.next(text, i, n);
+        const c = text.charCodeAt(i);
+        let r: number | Int32Array;
+        if (j === i + 1 && c < 0x80 && byteLevel) r = this.byteIds[c]!;
+        else r = this.pieceTokens(text, i, j);
+        if (typeof r === 'number') {
+          out.push(r);
+          if (offsets) {
+            offsets.push(bytePos);
+            bytePos += this.offs[r + 1]! - this.offs[r]!;
+          }
+        } else {
+          for (let k = 0; k < r.length; k++) {
+            const id = r[k]!;
+            out.push(id);
+            if (offsets) {
+              offsets.push(bytePos);
+              bytePos += this.offs[id + 1]! - this.offs[id]!;
+            }
+          }
+        }
+        i = j;
+      }
+      return;
+    }
     let bytePos = 0;
     let lastEnd = 0;
     this.walk(text, 0, text.length, (s, e, added) => {
@@ -419,18 +472,47 @@ export class BpeTokenizer implements Tokenizer {
     });
   }
 
-  /** Tokens of one piece (a number when it is a single token), memoized by the piece's text. */
+  /**
+   * Tokens of one piece (a number when it is a single token), memoized by the
+   * piece's text in an open-addressing table hashed over the UTF-16 units, so
+   * a hit allocates nothing (no substring, no Map hashing).
+   */
   private pieceTokens(text: string, s: number, e: number): number | Int32Array {
-    const key = text.slice(s, e);
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
-    if (this.scratch.length < (e - s) * 3) this.scratch = new Uint8Array((e - s) * 3 + 16);
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const mask = this.cacheKeys.length - 1;
+    let slot = (h ^ (h >>> 15)) & mask;
+    const len = e - s;
+    for (;;) {
+      const key = this.cacheKeys[slot];
+      if (key === undefined) break;
+      if (key.length === len && text.startsWith(key, s)) return this.cacheVals[slot]!;
+      slot = (slot + 1) & mask;
+    }
+    if (this.scratch.length < len * 3) this.scratch = new Uint8Array(len * 3 + 16);
     const buf = this.scratch;
     const n = utf8Into(text, s, e, buf);
-    const r = this.encodePieceBytes(buf, n, key);
-    if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-    this.cache.set(key, r);
+    const piece = text.slice(s, e);
+    const r = this.encodePieceBytes(buf, n, piece);
+    if (len <= 256) {
+      if (this.cacheUsed * 2 >= this.cacheKeys.length) {
+        // Full: start over (the steady state of a file refills it quickly).
+        this.cacheKeys.fill(undefined);
+        this.cacheUsed = 0;
+        slot = (h ^ (h >>> 15)) & mask;
+        while (this.cacheKeys[slot] !== undefined) slot = (slot + 1) & mask;
+      }
+      this.cacheKeys[slot] = piece;
+      this.cacheVals[slot] = r;
+      this.cacheUsed++;
+    }
     return r;
+  }
+
+  /** Forgets memoized pieces (benchmarks use it to time cold encoding). */
+  clearCache(): void {
+    this.cacheKeys.fill(undefined);
+    this.cacheUsed = 0;
   }
 
   private encodePieceBytes(buf: Uint8Array, n: number, piece: string): number | Int32Array {

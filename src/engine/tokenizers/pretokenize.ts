@@ -16,22 +16,10 @@ export type PreTokenizerSpec =
   | { readonly type: 'split'; readonly pattern: string; readonly literal?: boolean; readonly behavior: SplitBehavior }
   | { readonly type: 'sequence'; readonly items: readonly PreTokenizerSpec[] };
 
-/** The GPT-2 pattern that Hugging Face's ByteLevel pre-tokenizer applies when use_regex is true. */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-export const CL100K_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-export const O200K_PATTERN = [
-  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-  '\\p{N}{1,3}',
-  ' ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*',
-  '\\s*[\\r\\n]+',
-  '\\s+(?!\\S)',
-  '\\s+',
-].join('|');
+import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, RUST_WS_CLASS } from './patterns';
+import { scannerFor, type PieceScanner } from './scanner';
 
-/** Rust's `\s` (Unicode White_Space) as the body of a JS character class. */
-export const RUST_WS_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, RUST_WS_CLASS } from './patterns';
 const RUST_WS_RE = new RegExp(`[${RUST_WS_CLASS}]`, 'u');
 
 /** Whether a code point is whitespace in the Rust sense (Unicode White_Space). */
@@ -198,6 +186,24 @@ class NoSplit implements PreTokenizer {
   }
 }
 
+/** A known pattern family split by the hand-written scanner (Isolated behaviour). */
+class ScannerSplit implements PreTokenizer {
+  constructor(readonly scanner: PieceScanner) {}
+  split(text: string, start: number, end: number, sink: PieceSink): void {
+    let i = start;
+    while (i < end) {
+      const j = this.scanner.next(text, i, end);
+      sink(i, j);
+      i = j;
+    }
+  }
+}
+
+/** The scanner behind a compiled pre-tokenizer, when it is a single known pattern. */
+export function scannerOf(pre: PreTokenizer): PieceScanner | undefined {
+  return pre instanceof ScannerSplit ? pre.scanner : undefined;
+}
+
 class RegexSplit implements PreTokenizer {
   private readonly re: RegExp;
   constructor(
@@ -289,7 +295,7 @@ class SequenceSplit implements PreTokenizer {
 }
 
 /** Compiles a spec; throws with the offending pattern on anything it cannot honour exactly. */
-export function compilePreTokenizer(spec: PreTokenizerSpec): PreTokenizer {
+export function compilePreTokenizer(spec: PreTokenizerSpec, useScanner = true): PreTokenizer {
   switch (spec.type) {
     case 'none':
       return new NoSplit();
@@ -301,10 +307,11 @@ export function compilePreTokenizer(spec: PreTokenizerSpec): PreTokenizer {
       } catch (err) {
         throw new Error(`cannot use the pre-tokenizer pattern ${JSON.stringify(spec.pattern)}: ${(err as Error).message}`);
       }
-      return new RegexSplit(source, spec.behavior);
+      const scanner = useScanner && !spec.literal && spec.behavior === 'isolated' ? scannerFor(spec.pattern) : undefined;
+      return scanner ? new ScannerSplit(scanner) : new RegexSplit(source, spec.behavior);
     }
     case 'sequence': {
-      const items = spec.items.filter((s) => s.type !== 'none').map(compilePreTokenizer);
+      const items = spec.items.filter((s) => s.type !== 'none').map((s) => compilePreTokenizer(s, useScanner));
       if (items.length === 0) return new NoSplit();
       if (items.length === 1) return items[0]!;
       return new SequenceSplit(items);
