@@ -88,8 +88,8 @@ function knownIdentifiers(ctx: CompletionContext): ReadonlySet<string> {
  * In order of preference:
  *  1. the candidate's first word ends with the suffix's part (`UserName`):
  *     drop the repeated part (`User`): the model spelled the word out;
- *  2. a cut of the first word that makes a word the file already uses
- *     (longest such cut; the empty cut when left+right itself is known);
+ *  2. a non-empty cut of the first word that makes a word the file already
+ *     uses (the longest such cut);
  *  3. the suffix's part occurs inside the first word (`UserNames`): cut
  *     before it;
  *  4. the whole first word (never a cut inside a different word).
@@ -112,7 +112,9 @@ export function mergeIntoSuffix(ctx: CompletionContext, candidate: string): stri
   if (w === 0) return '';
   if (word.endsWith(right)) return word.slice(0, word.length - right.length);
   const known = knownIdentifiers(ctx);
-  for (let k = w; k >= 0; k--) {
+  // k >= 1: the merged word must use some of the model's word; "insert nothing"
+  // is the model's own call (a candidate starting with punctuation), not ours.
+  for (let k = w; k >= 1; k--) {
     if (known.has(left + word.slice(0, k) + right)) return word.slice(0, k);
   }
   // The model's word may run past the suffix's part (`UserNames` for `get|Name`):

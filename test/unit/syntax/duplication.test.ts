@@ -12,7 +12,9 @@
  *   boundary mode. It needs a trained model folder (models/<name>/model.onnx,
  *   or SUBWORD_DUP_MODEL=folder); without one the test is skipped and says
  *   why. The fixture models under test/fixtures/models have random weights and
- *   would measure nothing, so they are not used here.
+ *   would measure nothing, so they are not used here. It prints how many
+ *   completions were non-empty: a weak model that mostly stops at once passes
+ *   trivially, and the log says so.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -77,9 +79,18 @@ function trainedModel(): string | undefined {
 }
 
 const MODEL = trainedModel();
+/** Mid-word completions end at the word's end (stop rules); a few tokens cover that. */
+const MAX_TOKENS = 8;
+
+/**
+ * 600 completions (200 positions x 3 modes) take ~20-50 s on a 2-core machine,
+ * too long for every unit run: the unit run takes the first 60 of the same
+ * 200 positions; SUBWORD_DUP_POSITIONS=200 runs the issue's full measure.
+ */
+const POSITIONS = Number(process.env.SUBWORD_DUP_POSITIONS ?? 60);
 
 test(
-  'the completion engine on a trained model: duplication <= 2% for naive, heal and exact (200 held-out positions)',
+  `the completion engine on a trained model: duplication <= 2% for naive, heal and exact (${POSITIONS} of 200 held-out positions)`,
   { skip: MODEL ? false : 'no trained model (models/<name>/model.onnx or SUBWORD_DUP_MODEL); measureDuplication is ready for it' },
   async () => {
     const { CompletionEngine } = await import('../../../src/engine/completion/engine');
@@ -87,12 +98,21 @@ test(
     const engine = CompletionEngine.create({ modelDir: MODEL!, logger: silentLogger });
     try {
       await engine.whenReady();
-      const cases = sampleMidIdentifierCases(HELD_OUT, Number(process.env.SUBWORD_DUP_POSITIONS ?? 200), { seed: 8, window: 1500 });
+      const cases = sampleMidIdentifierCases(HELD_OUT, Math.max(200, POSITIONS), { seed: 8, window: 1500 }).slice(0, POSITIONS);
       const rates: Record<string, number> = {};
       for (const boundary of ['naive', 'heal', 'exact'] as const) {
-        const report = await measureDuplication(cases, async (c) => (await engine.complete({ prefix: c.prefix, suffix: c.suffix, languageId: c.languageId, boundary, maxTokens: 24, temperature: 0 })).text);
+        let nonEmpty = 0;
+        const t0 = performance.now();
+        const report = await measureDuplication(cases, async (c) => {
+          const text = (await engine.complete({ prefix: c.prefix, suffix: c.suffix, languageId: c.languageId, boundary, maxTokens: MAX_TOKENS, temperature: 0 })).text;
+          if (text) nonEmpty++;
+          return text;
+        });
         rates[boundary] = report.rate;
-        console.log(`duplication ${boundary}: ${report.duplicated}/${report.total} = ${(report.rate * 100).toFixed(1)}%`);
+        const ms = (performance.now() - t0) / cases.length;
+        console.log(`duplication ${boundary}: ${report.duplicated}/${report.total} = ${(report.rate * 100).toFixed(1)}% (${nonEmpty} non-empty, ${ms.toFixed(0)} ms per completion)`);
+        // Honest about weak evidence: a model that mostly returns nothing cannot duplicate anything.
+        if (nonEmpty < report.total / 4) console.log(`  note: only ${nonEmpty}/${report.total} ${boundary} completions are non-empty with ${MODEL}; the rate says little about the merge rules until a stronger model`);
       }
       for (const [mode, rate] of Object.entries(rates)) assert.ok(rate <= 0.02, `${mode}: ${(rate * 100).toFixed(1)}%`);
     } finally {

@@ -64,10 +64,14 @@ test('mid-word: a cut that makes an identifier the file defines is preferred', (
   // Without the definition elsewhere in the file the model's whole word is kept.
   const bare: CompletionContext = { languageId: 'python', prefix: 'x = it.tot', suffix: 'value\n' };
   assert.equal(mergeIntoSuffix(bare, 'al_items()'), 'al_items');
-  // `na|me`: the only cut giving a word the file uses is the empty one (`name`).
+  // `na|me` + `mespace`: no non-empty cut makes a known word; the model's word stands whole
+  // (inserting nothing is the model's call, by starting with punctuation, not ours).
   const ctx2 = at('sample.py', 'python', 'inventory[item.na|me] = item');
-  assert.equal(mergeIntoSuffix(ctx2, 'mespace'), '');
-  assert.equal(insert(ctx2, ''), fixture('sample.py'));
+  assert.equal(mergeIntoSuffix(ctx2, 'mespace'), 'mespace');
+  assert.equal(mergeIntoSuffix(ctx2, '] = item'), '');
+  // `Stock|Item` + `Item`: the model spelled out the rest of the word; nothing to add.
+  const ctx3 = at('sample.py', 'python', 'def parse_line(line: str) -> Optional[Stock|Item]:');
+  assert.equal(mergeIntoSuffix(ctx3, 'Item'), '', 'the model repeated the rest: nothing to add');
 });
 
 test('mid-word without a known identifier: the whole first word, never a cut inside a different word', () => {
