@@ -251,3 +251,12 @@ test('SyntaxService.finalize loads the grammar and ranks by real parse errors', 
     s.dispose();
   }
 });
+
+test('CRLF files: stop rules, overlap and reindent work on \\r\\n lines', () => {
+  const ts: CompletionContext = { languageId: 'typescript', prefix: 'function f(x: number) {\r\n  ', suffix: '\r\n}\r\n' };
+  assert.equal(applyStopRules(ts, 'const y = x * 2;\r\n  return y;\r\n}\r\n\r\nfunction g() {'), 'const y = x * 2;\r\n  return y;');
+  const py: CompletionContext = { languageId: 'python', prefix: 'def f(x):\r\n    y = x', suffix: '\r\n    return y\r\n' };
+  assert.equal(trimOverlap(py, ' + 1\r\n    return y', pyErrors), ' + 1');
+  const tabs: CompletionContext = { languageId: 'go', prefix: 'func f() {\r\n\tif true {\r\n\t\tx := 1\r\n\t}\r\n\t', suffix: '\r\n}\r\n' };
+  assert.equal(reindent(tabs, 'for {\r\n        break\r\n    }'), 'for {\r\n\t\tbreak\r\n\t}');
+});
