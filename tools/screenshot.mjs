@@ -57,11 +57,16 @@ export async function screenshot(o = {}) {
     await sleep(1500);
     const step = (ms = 400) => sleep(ms);
     if (o.open) {
+      // Quick Open, then wait for its result list: pressing Enter before the
+      // file search answered opens nothing on a busy machine.
       await page.keyboard.press('Control+P');
-      await step();
+      await page.waitForSelector('.quick-input-widget input', { timeout: 20_000 });
       await page.keyboard.type(o.open);
-      await step(800);
+      await page.waitForSelector('.quick-input-widget .monaco-list-row', { timeout: 20_000 });
+      await step();
       await page.keyboard.press('Enter');
+      const name = o.open.split('/').pop() ?? o.open;
+      await page.waitForSelector(`.tabs-container .tab[aria-label*="${name.replace(/"/g, '')}"]`, { timeout: 20_000 });
       await page.waitForSelector('.monaco-editor .view-lines', { timeout: 20_000 });
       await step(800);
     }
