@@ -144,7 +144,9 @@ export class CompletionCore {
 function finishWith(ctx: CompletionContext, bytes: Uint8Array, logger: Logger): string {
   const basic = finishText(bytes.subarray(0, completeUtf8Length(bytes)), '');
   try {
-    return finalizeCompletion(ctx, basic).text;
+    const text = finalizeCompletion(ctx, basic).text;
+    // Ghost text of nothing but spaces shows nothing useful (and hides the suffix's alignment).
+    return text.trim() === '' ? '' : text;
   } catch (err) {
     logger.error(new Error('completion post-processing failed; using the raw text', { cause: err }));
     return finishText(bytes, ctx.suffix);
