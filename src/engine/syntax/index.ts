@@ -1,4 +1,22 @@
-/** Public surface of the syntax layer (tree-sitter in the loop). */
+/**
+ * Public surface of the syntax layer (tree-sitter in the loop).
+ *
+ * Wiring, for the editor and the completion pipeline:
+ *  - one SyntaxService per extension/CLI run, given the package's grammars/
+ *    folder and a Logger (and runtimeWasm when web-tree-sitter.wasm is not
+ *    next to the bundle); dispose() it on deactivation;
+ *  - documents: openDocument(uri, languageId, text) on open,
+ *    updateDocument(uri, fromEditorChanges(event.contentChanges)) on change,
+ *    closeDocument(uri) on close; documentView(uri) gives { text, tree } for
+ *    identifierSpanAt, blockSpans, identifierTokensAt,
+ *    mostFragmentedIdentifiers (all offsets UTF-16; spanBytes/offsets.ts
+ *    convert to UTF-8 bytes for tokenizers);
+ *  - completion: createStopAt(ctx) as BoundaryRequest.stopAt, then
+ *    finalizeCompletion(ctx, candidates, service.errorCounter(languageId))
+ *    (or service.finalize(ctx, candidates)) on what was generated.
+ * Without a grammar (C, PowerShell, a grammar that failed to load, a parse
+ * out of time) every function answers from the lexical scanner instead.
+ */
 export * from './offsets';
 export { GRAMMAR_SPECS, LANGUAGE_GRAMMARS, grammarSpecFor, type GrammarSpec } from './languages';
 export { lexicalSpanAt, type SpanKind, type TokenSpan } from './lexical';

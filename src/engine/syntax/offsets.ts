@@ -93,8 +93,8 @@ export class OffsetMap {
   /** Same as utf16ToUtf8(text, utf16), in O(64). */
   toUtf8(utf16: number): number {
     const end = Math.max(0, Math.min(this.text.length, utf16));
+    if (end === this.text.length) return this.totalBytes;
     const chunk = Math.floor(end / OffsetMap.CHUNK);
-    if (chunk >= this.chunkBytes.length) return chunk === 0 ? 0 : this.totalBytesUpTo(end);
     let i = chunk * OffsetMap.CHUNK;
     let bytes = this.chunkBytes[chunk]!;
     // A chunk may start on a low surrogate whose pair was counted before.
@@ -132,9 +132,6 @@ export class OffsetMap {
     return i;
   }
 
-  private totalBytesUpTo(end: number): number {
-    return utf16ToUtf8(this.text, end);
-  }
 }
 
 function isHighSurrogate(c: number): boolean {
