@@ -67,6 +67,7 @@ if (!flag('--browser') && hasDesktopCode()) {
     mkdirSync(scratch, { recursive: true });
     const host = value('--host') ?? '127.0.0.1';
     server = await startServer({
+      handleSignals: false,
       host,
       // A stable default port keeps the URL the same between runs.
       port: value('--port') ? Number(value('--port')) : await freePort(8731),

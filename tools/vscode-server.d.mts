@@ -25,6 +25,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 export function startServer(opts?: {
+  handleSignals?: boolean;
   host?: string;
   port?: number;
   log?: (line: string) => void;

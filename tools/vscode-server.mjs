@@ -190,7 +190,9 @@ function listenOnce(port) {
  * extensionDevelopmentPath/extensionTestsPath from the URL payload.
  * `machineSettings` (JSONC text) becomes the remote "Machine" settings, in
  * place before any extension activates.
- * @param {{ host?: string, port?: number, log?: (line: string) => void, scratch?: string, keepScratch?: boolean, timeoutMs?: number, machineSettings?: string }} [opts]
+ * `handleSignals: false` leaves SIGINT/SIGTERM to the caller (the server is
+ * still ended when this process exits).
+ * @param {{ handleSignals?: boolean, host?: string, port?: number, log?: (line: string) => void, scratch?: string, keepScratch?: boolean, timeoutMs?: number, machineSettings?: string }} [opts]
  */
 export async function startServer(opts = {}) {
   const log = opts.log ?? (() => {});
@@ -249,7 +251,37 @@ export async function startServer(opts = {}) {
   child.stderr.on('data', onLine);
   const exitPromise = new Promise((r) => child.on('exit', (code, signal) => { exited = true; r({ code, signal }); }));
 
+  // The server runs in its own process group, which a Ctrl+C or a test-runner
+  // timeout would not reach: end the group when this process ends, however it ends.
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  const onSignal = (signal) => {
+    killGroup();
+    if (!opts.scratch && !opts.keepScratch) rmSync(scratch, { recursive: true, force: true });
+    // A signal ends this process (other libraries' handlers, e.g. playwright's,
+    // would otherwise keep it alive); exit handlers still close the browser.
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  };
+  const unhook = () => {
+    process.removeListener('exit', killGroup);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGHUP', onSignal);
+  };
+  process.once('exit', killGroup);
+  if (opts.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+  }
+
   const stop = async () => {
+    unhook();
     if (!exited && child.pid) {
       try {
         process.kill(-child.pid, 'SIGTERM');
