@@ -38,13 +38,19 @@ export function linePrefix(doc: vscode.TextDocument, position: vscode.Position):
   return doc.lineAt(position.line).text.slice(0, position.character);
 }
 
-/** VS Code's content changes as line edits, in the order VS Code applies them. */
+/**
+ * VS Code's content changes as line edits. The changes of one event all refer
+ * to the text before it; sorted by descending offset, each also refers to the
+ * text left by the previous one, which is how DocumentTokens applies them.
+ */
 export function lineEdits(changes: readonly vscode.TextDocumentContentChangeEvent[]): LineEdit[] {
-  return changes.map((c) => ({
+  return [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset).map((c) => ({
     startLine: c.range.start.line,
     startCharacter: c.range.start.character,
     endLine: c.range.end.line,
     endCharacter: c.range.end.character,
+    offset: c.rangeOffset,
+    length: c.rangeLength,
     text: c.text,
   }));
 }

@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { BpeTokenizer } from '../../../src/engine/tokenizers/bpe';
+import { DocumentTokenCounter } from '../../../src/engine/tokenizers/incremental';
 import type { Tokenizer } from '../../../src/engine/tokenizers/types';
 import { engineRegistry } from '../../../src/extension/registryBinding';
 import type { SubwordApi } from '../../../src/extension/extension';
@@ -115,13 +117,18 @@ suite('editor', () => {
     const editor = await openUntitled('function alpha(x) {\n  return x * 2;\n}\n\nclass Beta {\n  go() {\n    return alpha(3);\n  }\n}\n', 'javascript');
     const uri = editor.document.uri;
     try {
-      const expectLine = (line: number) => String(tok.encode(editor.document.lineAt(line).text).length);
+      // Each label is the tokens of the pieces starting on its line (the engine's
+      // incremental counter, built here from scratch), and together they add up
+      // to the tokenizer's count of the whole text.
+      const expectLine = (line: number) => String(new DocumentTokenCounter(tok as BpeTokenizer, editor.document.getText()).lineCount(line));
       await waitFor('line overlays', () => {
         const s = api.overlays!.snapshot(uri);
         return s && s.lines.length >= 7 && s.lines.find((l) => l.line === 1)?.text === expectLine(1);
       }, 20_000);
-      for (const l of api.overlays!.snapshot(uri)!.lines) assert.equal(l.text, expectLine(l.line), `line ${l.line}`);
-      assert.ok(!api.overlays!.snapshot(uri)!.lines.some((l) => l.line === 3), 'a blank line gets no label');
+      const labels = api.overlays!.snapshot(uri)!.lines;
+      for (const l of labels) assert.equal(l.text, expectLine(l.line), `line ${l.line}`);
+      assert.equal(labels.reduce((n, l) => n + Number(l.text), 0), tok.encode(editor.document.getText()).length, 'labels add up to the exact total');
+      assert.ok(!labels.some((l) => l.line === 3), 'a blank line gets no label');
 
       // Block totals above the function and the class (CodeLens from tree-sitter's spans).
       const lenses = await waitForValue('block lenses', async () => {
