@@ -6,6 +6,10 @@
  * To add a suite: create test/vscode/suite/<name>.ts that calls suite()/test()
  * from ../harness, and add one import line below (explicit imports, so that
  * esbuild bundles them; order is run order).
+ *
+ * Run just these tests: `node tools/test.mjs --no-static --only vscode.test`
+ * (SUBWORD_VSCODE_VERBOSE=1 echoes VS Code's own log). Settings in
+ * ./startup-settings.json are in place before activation.
  */
 import * as vscode from 'vscode';
 import { runRegistered } from './harness';
