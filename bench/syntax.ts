@@ -104,7 +104,7 @@ async function measure(service: SyntaxService, lang: SyntaxLanguage, label: stri
   let pos = editPositions(text, 1)[0]!;
   let doc = text;
   for (let i = 0; i < 100; i++) {
-    const ch = i % 10 === 9 ? '\n' : 'abcdefghi'[i % 9]!;
+    const ch = 'abcdefghi'[i % 9]!;
     const p = pointAt(doc, pos);
     const t0 = performance.now();
     service.updateDocument(label, [{ start: pos, oldEnd: pos, text: ch, startPosition: p, oldEndPosition: p }]);
@@ -114,7 +114,11 @@ async function measure(service: SyntaxService, lang: SyntaxLanguage, label: stri
     pos += 1;
   }
   const ok = service.documentView(label)!.tree !== undefined;
-  // A burst: 10 keystrokes applied (tree.edit only), then one view re-parses once.
+  // A burst: 10 keystrokes applied (tree.edit only), then one view re-parses once;
+  // on a freshly opened copy, typing inside the same identifier as above.
+  await service.openDocument(label, label.startsWith('Py') ? 'python' : 'typescript', text);
+  doc = text;
+  pos = editPositions(text, 1)[0]!;
   const bursts: number[] = [];
   for (let b = 0; b < 10; b++) {
     const p0 = pointAt(doc, pos);
@@ -151,7 +155,8 @@ BENCHES.push({
     if (!existsSync(join(ROOT, 'grammars', 'tree-sitter-python.wasm'))) {
       spawnSync(process.execPath, [join(ROOT, 'tools', 'copy-grammars.mjs')], { cwd: ROOT, stdio: 'inherit' });
     }
-    const service = new SyntaxService({ grammarsDir: join(ROOT, 'grammars'), logger: silentLogger });
+    // Generous document budget: this measures parse costs, not the time bound.
+    const service = new SyntaxService({ grammarsDir: join(ROOT, 'grammars'), logger: silentLogger, documentParseTimeoutMs: 60_000 });
     const rows: string[][] = [];
     const pyDir = pythonDir();
     const py = pyDir ? buildCorpus(pyDir, (n) => n.endsWith('.py')) : undefined;
@@ -167,6 +172,6 @@ BENCHES.push({
     }
     service.dispose();
     printTable(['file', 'lines', 'full parse ms (median)', 're-parse ms, tree from full parse (median)', 're-parse ms, open document (median)', 're-parse ms, open document (p90)', 'keystroke + view ms (median)', 'per keystroke, bursts of 10 ms', 'full / re-parse'], rows);
-    console.log(`\n${sources.join('\n')}\nRe-parse = tree.edit + parse with the old tree after inserting one character in a word (60 positions), on a tree straight from a full parse and on the tree the service keeps for an open document (settled by one incremental pass at open); ratio = full parse / open-document re-parse. ` + 'Keystroke + view = SyntaxService.updateDocument + documentView (text update, tree.edit, re-parse), 100 keystrokes in a row at one place; bursts = 10 updates then one view (the service re-parses lazily). Target: re-parse < 1 ms and >= 20x cheaper than a full parse.');
+    console.log(`\n${sources.join('\n')}\nRe-parse = tree.edit + parse with the old tree after inserting one character in a word (60 positions), on a tree straight from a full parse and on the tree the service keeps for an open document (settled by one incremental pass at open); ratio = full parse / open-document re-parse. ` + 'Keystroke + view = SyntaxService.updateDocument + documentView (text update, tree.edit, re-parse), 100 letters typed in a row inside one identifier; bursts = 10 updates then one view (the service re-parses lazily). Target: re-parse < 1 ms and >= 20x cheaper than a full parse.');
   },
 });
