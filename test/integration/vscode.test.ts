@@ -80,6 +80,8 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
   };
   let exitCode: number | undefined;
   let timings = '';
+  // A run that breaks off (timeout, crash) still reports the tests that finished.
+  let runError: Error | undefined;
   try {
     server = await startServer({
       log: (line) => remember(`[server] ${line}`),
@@ -128,7 +130,7 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
       (end ? ` (tests ${(end.ms / 1000).toFixed(1)} s)` : '') +
       `, total ${s(t0, tDone)} s`;
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- last log lines ---\n${tail.join('\n')}`, { cause: err });
+    runError = new Error(`${err instanceof Error ? err.message : String(err)}\n--- last log lines ---\n${tail.join('\n')}`, { cause: err });
   } finally {
     await browser?.close().catch(() => undefined);
     await server?.stop();
@@ -149,6 +151,7 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
     });
   }
 
+  if (runError) throw runError;
   assert.ok(start, `the in-VS-Code suite never started\n--- last log lines ---\n${tail.join('\n')}`);
   assert.equal(results.length, start.count, `${start.count} tests registered but ${results.length} reported`);
   assert.ok(end, 'the in-VS-Code suite did not report its end');
