@@ -30,7 +30,7 @@ const SHOTS = {
   overlays: () =>
     screenshot({
       out: out('overlays'),
-      settings: { 'subword.tokens.overlays': 'both', 'subword.tokens.tokenizer': 'o200k_base' },
+      settings: { 'subword.tokens.overlays': 'both', 'subword.tokens.tokenizer': 'o200k_base', 'editor.minimap.enabled': false },
       script: async ({ page, step }) => {
         await openFile(page, 'inventory.py');
         await waitForCounts(page);
@@ -40,7 +40,7 @@ const SHOTS = {
   colored: () =>
     screenshot({
       out: out('colored-tokens'),
-      settings: { 'subword.tokens.coloredTokens': true, 'subword.tokens.overlays': 'lines', 'subword.tokens.tokenizer': 'cl100k_base' },
+      settings: { 'subword.tokens.coloredTokens': true, 'subword.tokens.overlays': 'lines', 'subword.tokens.tokenizer': 'cl100k_base', 'editor.minimap.enabled': false },
       script: async ({ page, step }) => {
         await openFile(page, 'greeter.ts');
         await waitForCounts(page);
@@ -55,7 +55,7 @@ const SHOTS = {
         await openFile(page, 'greeter.ts');
         await waitForCounts(page);
         // Load the compared tokenizers first (a first hover starts loading them).
-        const target = page.locator('.view-lines .view-line span span', { hasText: /^increment$/ }).first();
+        const target = page.locator('.view-lines .view-line span span', { hasText: /^greetings$/ }).first();
         await target.hover();
         await step(1500);
         await page.mouse.move(5, 5);

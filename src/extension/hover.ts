@@ -2,7 +2,7 @@
  * The token hover: the token(s) under the mouse (text with whitespace made
  * visible, id, bytes), the identifier's token count and pieces, and a small
  * table of the identifier's and the line's count under the compared
- * tokenizers (subword.tokens.compareWith).
+ * tokenizers (the model's own and subword.tokens.compareWith).
  */
 import * as vscode from 'vscode';
 import { identifierTokensAt } from '../engine/syntax/identifierTokens';
@@ -94,7 +94,7 @@ export class TokenHover implements vscode.HoverProvider, vscode.Disposable {
     const compare: Array<{ id: string; identifier?: number; line: number }> = [];
     const rows: string[][] = [];
     const pendingLoads: string[] = [];
-    for (const id of [this.tokens.activeId, ...this.ctx.config.tokens.compareWith]) {
+    for (const id of this.tokens.comparisonIds()) {
       if (compare.some((c) => c.id === id)) continue;
       const other: Tokenizer | undefined = id === this.tokens.activeId ? tok : this.tokens.catalog.loaded(id);
       if (!other) {

@@ -104,13 +104,13 @@ export interface CountResult {
   readonly target: 'selection' | 'file' | 'range';
   readonly chars: number;
   readonly bytes: number;
-  /** The active tokenizer first, then subword.tokens.compareWith. */
+  /** The active tokenizer first, then the model's, then subword.tokens.compareWith. */
   readonly rows: readonly CountRow[];
 }
 
 /**
  * Subword: Count Tokens in Selection or File, under the active tokenizer and
- * each one in subword.tokens.compareWith. Arguments (uri, range) count a
+ * the model's own and each one in subword.tokens.compareWith. Arguments (uri, range) count a
  * range (the block overlays pass them); `{ quiet: true }` skips the picker.
  */
 export async function countTokens(ctx: Ctx, tokens: TokenService, ...args: unknown[]): Promise<CountResult | undefined> {
@@ -130,7 +130,7 @@ export async function countTokens(ctx: Ctx, tokens: TokenService, ...args: unkno
     text = sel.length ? sel.map((s) => doc.getText(s)).join('') : doc.getText();
     target = sel.length ? 'selection' : 'file';
   }
-  const ids = [tokens.activeId, ...ctx.config.tokens.compareWith.filter((id) => id !== tokens.activeId)];
+  const ids = tokens.comparisonIds();
   const rows = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Subword: counting tokens' }, async () => {
     const out: CountRow[] = [];
     for (const id of ids) {
@@ -168,6 +168,6 @@ async function showCount(result: CountResult, first: CountRow | undefined): Prom
   }));
   await vscode.window.showQuickPick(items, {
     title: `Subword: tokens in the ${result.target} (${groupDigits(result.chars)} characters, ${groupDigits(result.bytes)} bytes)`,
-    placeHolder: 'Token counts under the active tokenizer and subword.tokens.compareWith',
+    placeHolder: "Token counts under the active tokenizer, the model's and subword.tokens.compareWith",
   });
 }

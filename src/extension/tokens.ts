@@ -140,6 +140,16 @@ export class TokenService implements vscode.Disposable {
     this.changed.fire(key);
   }
 
+  /**
+   * Tokenizers of the comparison tables (hover, Count Tokens): the active one,
+   * the completion model's own (what the model really sees), then
+   * subword.tokens.compareWith; no duplicates.
+   */
+  comparisonIds(): string[] {
+    const ids = [this.activeIdValue, MODEL_TOKENIZER_ID, ...this.ctx.config.tokens.compareWith];
+    return ids.filter((id, i) => ids.indexOf(id) === i);
+  }
+
   /** Exact count of any text under the active tokenizer (selections, blocks). */
   count(text: string): number | undefined {
     return this.activeTok ? this.activeTok.encode(text).length : undefined;
