@@ -70,6 +70,8 @@ suite('editor', () => {
     const { api } = await subword();
     const editor = await openWorkspaceFile('greeter.ts');
     const text = editor.document.getText();
+    // For the benchmark notes: activate()'s own time in this real VS Code.
+    console.log(`subword: activate() took ${api.activationMs.toFixed(1)} ms in VS Code ${vscode.version}`);
     try {
       const seen = new Map<string, number>();
       for (const id of ['cl100k_base', 'o200k_base']) {
@@ -277,6 +279,29 @@ suite('editor', () => {
       const cancelled = new vscode.CancellationTokenSource();
       cancelled.cancel();
       assert.equal(await api.inline!.provideInlineCompletionItems(doc, pos, { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined }, cancelled.token), undefined);
+      // Typing the first character of the ghost text is served from the engine without a model call.
+      const first = insert.match(/^[A-Za-z0-9_]/)?.[0];
+      if (first) {
+        const engine = api.session!.engine!;
+        const before = { ...engine.counters };
+        await editor.edit((b) => b.insert(pos, first));
+        const next = pos.translate(0, 1);
+        const through = await api.inline!.provideInlineCompletionItems(doc, next, { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined }, cts.token);
+        const rest = through?.[0]?.insertText;
+        assert.equal(rest, insert.slice(1), 'the rest of the same completion');
+        assert.equal(engine.counters.typedThrough, before.typedThrough + 1, 'answered by the typed-through shortcut');
+        assert.equal(api.inline!.stats.lastDelayMs, 0, 'no debounce for a type-through');
+      }
+      // Completions off for this language: the provider does not ask the engine.
+      await setSetting('subword.completion.languages', { '*': true, javascript: false });
+      try {
+        await waitFor('the language switch', () => api.ctx.config.completion.languages.javascript === false, 5000);
+        const requests = api.inline!.stats.requests;
+        assert.equal(await api.inline!.provideInlineCompletionItems(doc, pos, { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, cts.token), undefined);
+        assert.equal(api.inline!.stats.requests, requests);
+      } finally {
+        await setSetting('subword.completion.languages', undefined);
+      }
     } finally {
       if (useFixture) await setSetting('subword.model.path', undefined);
       await closeAll();
@@ -304,6 +329,29 @@ suite('editor', () => {
       await waitFor('the model to come back after the path is cleared', () => api.session!.status.kind !== 'error', 20_000);
     }
   }, { timeoutMs: 60_000 });
+  test('a file over subword.tokens.maxFileSizeKB shows the file total only', async () => {
+    const { api } = await subword();
+    await vscode.commands.executeCommand('subword.switchTokenizer', 'o200k_base');
+    const text = 'const value = compute(1, 2, 3);\n'.repeat(100); // about 3 KB
+    const editor = await openUntitled(text, 'javascript');
+    const uri = editor.document.uri;
+    try {
+      await setSetting('subword.tokens.overlays', 'both');
+      await setSetting('subword.tokens.maxFileSizeKB', 1);
+      const tok = await engineTokenizer(api, 'o200k_base');
+      await waitFor('the exact total in the status bar', () => api.status!.snapshot.fileTokens === tok.encode(text).length, 20_000);
+      await waitFor('no line labels', () => api.overlays!.snapshot(uri)?.lines.length === 0, 5000);
+      assert.match(api.status!.snapshot.tooltip, /total only/);
+      await setSetting('subword.tokens.maxFileSizeKB', undefined);
+      await waitFor('line labels back under the default cap', () => (api.overlays!.snapshot(uri)?.lines.length ?? 0) > 50, 20_000);
+    } finally {
+      await setSetting('subword.tokens.maxFileSizeKB', undefined);
+      await setSetting('subword.tokens.overlays', undefined);
+      await setSetting('subword.tokens.tokenizer', undefined);
+      await closeAll();
+    }
+  }, { timeoutMs: 60_000 });
+
   test('Select Model refuses a folder that is not a model, with a clear error, and accepts a real one', async () => {
     const { api } = await subword();
     const bad = join(api.ctx.extensionPath, 'test', 'fixtures', 'workspace');
