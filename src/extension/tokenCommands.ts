@@ -33,12 +33,29 @@ export async function switchTokenizer(ctx: Ctx, tokens: TokenService, arg?: unkn
     id = pick.id;
   }
   if (!tokens.catalog.has(id)) throw new Error(`unknown tokenizer "${id}"; known: ${tokens.catalog.list().map((t) => t.id).join(', ')}`);
-  await updateSetting('subword.tokens.tokenizer', id);
+  await persistTokenizer(id);
   // Do not wait for the settings event: switch now so the caller sees the new counts.
   if (tokens.activeId !== id) await tokens.reset(id);
   else await tokens.whenActive();
   ctx.log.info(`Tokenizer switched to ${id}`);
   return id;
+}
+
+/**
+ * Saves the choice where it takes effect: at the user level, unless the
+ * workspace (folder) sets the tokenizer itself, which would override it.
+ */
+async function persistTokenizer(id: string): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration('subword.tokens');
+  const where = cfg.inspect<string>('tokenizer');
+  if (where?.workspaceFolderValue !== undefined && vscode.window.activeTextEditor) {
+    const scoped = vscode.workspace.getConfiguration('subword.tokens', vscode.window.activeTextEditor.document.uri);
+    await scoped.update('tokenizer', id, vscode.ConfigurationTarget.WorkspaceFolder);
+  } else if (where?.workspaceValue !== undefined) {
+    await cfg.update('tokenizer', id, vscode.ConfigurationTarget.Workspace);
+  } else {
+    await updateSetting('subword.tokens.tokenizer', id);
+  }
 }
 
 /** Checks a model folder; returns a message saying what is wrong, or undefined when it looks usable. */

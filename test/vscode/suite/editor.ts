@@ -272,6 +272,7 @@ suite('editor', () => {
       assert.ok(item.range?.isEmpty && item.range.start.isEqual(pos), 'an insertion at the cursor');
       const insert = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
       assert.ok(insert.trim().length > 0, 'never whitespace-only');
+      console.log(`subword: first completion ${JSON.stringify(insert)}: engine ${api.inline!.stats.lastEngineMs?.toFixed(1)} ms, provider overhead (incl. the worker hop) ${api.inline!.stats.lastOverheadMs?.toFixed(2)} ms`);
       // Asking again for the same place is served from the engine's cache.
       const again = await api.inline!.provideInlineCompletionItems(doc, pos, { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, cts.token);
       assert.equal(typeof again?.[0]?.insertText === 'string' ? again[0].insertText : undefined, insert);
