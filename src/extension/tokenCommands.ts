@@ -23,7 +23,8 @@ export async function switchTokenizer(ctx: Ctx, tokens: TokenService, arg?: unkn
       detail: `${t.exact ? 'exact' : 'approximate'} · ${t.source}`,
       id: t.id,
     }));
-    const pick = await vscode.window.showQuickPick(items, {
+    const fileItem = { label: '$(file) Choose a tokenizer.json file…', description: 'any Hugging Face BPE tokenizer', detail: undefined as string | undefined, id: '' };
+    const pick = await vscode.window.showQuickPick([...items, fileItem], {
       title: 'Subword: Switch Tokenizer',
       placeHolder: 'Tokenizer for token counts, overlays and the hover',
       matchOnDescription: true,
@@ -31,6 +32,11 @@ export async function switchTokenizer(ctx: Ctx, tokens: TokenService, arg?: unkn
     });
     if (!pick) return undefined;
     id = pick.id;
+    if (pick === fileItem) {
+      const file = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectMany: false, filters: { 'tokenizer.json': ['json'] }, openLabel: 'Use this tokenizer' });
+      if (!file?.[0]) return undefined;
+      id = file[0].fsPath;
+    }
   }
   if (!tokens.catalog.has(id)) throw new Error(`unknown tokenizer "${id}"; known: ${tokens.catalog.list().map((t) => t.id).join(', ')}`);
   await persistTokenizer(id);

@@ -4,6 +4,7 @@
  * extension, the benchmark and the unit tests share it. Every tokenizer is
  * loaded once, on first use, and kept.
  */
+import { existsSync } from 'node:fs';
 import { describeError, type Logger } from '../engine/log';
 import type { Tokenizer, TokenizerInfo } from '../engine/tokenizers/types';
 
@@ -69,11 +70,15 @@ export class TokenizerCatalog {
   }
 
   info(id: string): TokenizerInfo | undefined {
-    return this.list().find((t) => t.id === id);
+    const listed = this.list().find((t) => t.id === id);
+    if (listed || !isTokenizerFile(id)) return listed;
+    const loaded = this.ready.get(id);
+    return { id, displayName: `tokenizer.json at ${id}`, vocabSize: loaded?.vocabSize ?? 0, source: id, exact: true };
   }
 
+  /** Whether `id` names a listed tokenizer or an existing tokenizer.json file. */
   has(id: string): boolean {
-    return this.info(id) !== undefined;
+    return this.list().some((t) => t.id === id) || (isTokenizerFile(id) && existsSync(id));
   }
 
   /** The tokenizer if it has finished loading (synchronous callers: hover, overlays). */
@@ -102,7 +107,7 @@ export class TokenizerCatalog {
   }
 
   private async loadRegistered(id: string): Promise<Tokenizer> {
-    if (!this.options.registry.list().some((t) => t.id === id)) {
+    if (!this.options.registry.list().some((t) => t.id === id) && !isTokenizerFile(id)) {
       throw new Error(`unknown tokenizer "${id}" (known: ${this.list().map((t) => t.id).join(', ')})`);
     }
     const t0 = performance.now();
@@ -131,4 +136,9 @@ export class TokenizerCatalog {
     if (sources === this.modelSources) this.modelInfoValue = { id: MODEL_TOKENIZER_ID, displayName: `${info?.displayName ?? fallback} (model tokenizer unavailable)`, vocabSize: tok.vocabSize, source: info?.source ?? fallback, exact: false };
     return tok;
   }
+}
+
+/** A user's tokenizer.json given by path (the registry loads those by path). */
+export function isTokenizerFile(id: string): boolean {
+  return /[\\/]/.test(id) && id.endsWith('.json');
 }

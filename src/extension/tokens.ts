@@ -10,7 +10,7 @@ import type { Tokenizer, TokenizerInfo } from '../engine/tokenizers/types';
 import { docKey, lineEdits } from './adapters';
 import type { Ctx } from './ctx';
 import { DocumentTokens } from './documentTokens';
-import { MODEL_TOKENIZER_ID, type TokenizerCatalog } from './tokenizerCatalog';
+import { isTokenizerFile, MODEL_TOKENIZER_ID, type TokenizerCatalog } from './tokenizerCatalog';
 
 /** Documents Subword counts (not output channels, git views or the like). */
 export function isCountable(doc: vscode.TextDocument): boolean {
@@ -55,7 +55,9 @@ export class TokenService implements vscode.Disposable {
 
   /** A short label for the status bar. */
   get activeLabel(): string {
-    return this.activeIdValue === MODEL_TOKENIZER_ID ? 'model' : this.activeIdValue;
+    const id = this.activeIdValue;
+    if (isTokenizerFile(id)) return id.split(/[\\/]/).slice(-2).join('/');
+    return id === MODEL_TOKENIZER_ID ? 'model' : id;
   }
 
   /** Loads the tokenizer of subword.tokens.tokenizer (or "model" when the id is unknown). */

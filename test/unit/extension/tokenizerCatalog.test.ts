@@ -5,7 +5,7 @@ import { silentLogger } from '../../../src/engine/log';
 import { locateModelFolder } from '../../../src/engine/model/manifest';
 import { loadTokenizerFile } from '../../../src/engine/model/tokenizerFile';
 import { engineRegistry } from '../../../src/extension/registryBinding';
-import { MODEL_TOKENIZER_ID, TokenizerCatalog, type ModelTokenizerSource } from '../../../src/extension/tokenizerCatalog';
+import { isTokenizerFile, MODEL_TOKENIZER_ID, TokenizerCatalog, type ModelTokenizerSource } from '../../../src/extension/tokenizerCatalog';
 import { ROOT } from './helpers';
 
 const fromFolder = (dir: string): ModelTokenizerSource => ({ label: dir, load: () => loadTokenizerFile(locateModelFolder(dir).tokenizerPath, 'model') });
@@ -49,4 +49,16 @@ test('an unknown id rejects with the known ids', async () => {
   const c = new TokenizerCatalog({ registry: engineRegistry(ROOT), modelSources: [], fallbackId: 'o200k_base', logger: silentLogger });
   await assert.rejects(c.get('nope'), /unknown tokenizer "nope".*o200k_base/);
   assert.equal(c.has('nope'), false);
+});
+
+test('a path to a tokenizer.json is a tokenizer id of its own', async () => {
+  const c = new TokenizerCatalog({ registry: engineRegistry(ROOT), modelSources: [], fallbackId: 'o200k_base', logger: silentLogger });
+  const file = join(PLAIN, 'tokenizer.json');
+  assert.equal(isTokenizerFile(file), true);
+  assert.equal(isTokenizerFile('o200k_base'), false);
+  assert.equal(c.has(file), true);
+  assert.equal(c.has(join(PLAIN, 'missing.json')), false);
+  const tok = await c.get(file);
+  assert.deepEqual(tok.encode('x = 1'), (await loadTokenizerFile(file, 'x')).encode('x = 1'));
+  assert.equal(c.info(file)?.vocabSize, tok.vocabSize);
 });
