@@ -12,7 +12,7 @@
 // small and the server's native modules are built against Node 24, not the
 // Node that runs the project's tools.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -97,6 +97,53 @@ export async function ensureServer(opts = {}) {
   const log = opts.log ?? ((line) => console.error(line));
   const started = Date.now();
   if (isInstalled()) return { installed: false, seconds: (Date.now() - started) / 1000, version: vscodeVersion() };
+  return withInstallLock(log, async () => {
+    // Another process may have finished the install while this one waited.
+    if (isInstalled()) return { installed: false, seconds: (Date.now() - started) / 1000, version: vscodeVersion() };
+    return install(log, started);
+  });
+}
+
+/**
+ * Several test runs (colleagues on one working tree, `npm start` beside
+ * `npm test`) may need the server at once: one installs, the others wait.
+ */
+async function withInstallLock(log, fn) {
+  const lock = `${cacheDir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
+    }
+    let age = 0;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // An install takes minutes; a lock this old was left by a killed process.
+    if (age > 15 * 60_000) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for another install of the VS Code server (${lock})`);
+    if (!told) log(`vscode-server: another process is installing the VS Code server; waiting (${lock})`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function install(log, started) {
   log(`vscode-server: installing code-server ${CODE_SERVER_VERSION} with Node ${NODE24_VERSION} into ${cacheDir} (once; about 1.5 min and 0.8 GB)`);
   rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(nodeDir, { recursive: true });
