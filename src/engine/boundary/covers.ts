@@ -58,9 +58,11 @@ export interface CoverOptions {
    * would otherwise need the whole vocabulary checked on every byte.
    */
   readonly maxChecks?: number;
+  /** Most unchecked covers kept per enumeration or byte (the heaviest); checked ones are all kept. */
+  readonly maxKeep?: number;
 }
 
-export const DEFAULT_COVER_OPTIONS: CoverOptions = { epsilon: 1e-4, maxTail: 96, maxChecks: 48 };
+export const DEFAULT_COVER_OPTIONS: CoverOptions = { epsilon: 1e-4, maxTail: 96, maxChecks: 48, maxKeep: 256 };
 
 interface Candidate {
   readonly ids: number[];
@@ -180,12 +182,13 @@ export class CoverState {
     cands.sort((a, b) => b.logp - a.logp);
     const total = logSumExp([covers[0]!.logp, ...cands.map((c) => c.logp)]);
     let unchecked = 1;
-    const budget = (this.opts.maxChecks ?? Infinity) * Math.max(1, n);
+    const budget = (this.opts.maxChecks ?? Infinity) * 2;
     for (const [i, c] of cands.entries()) {
       if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) break;
       unchecked -= Math.exp(c.logp - total);
       // Past the check budget a candidate is kept unchecked (counted as valid, like unchecked
       // T-extensions in distribution()); if it ever becomes T it is verified then.
+      if (i >= budget && ((this.opts.epsilon > 0 && Math.exp(c.logp - total) < this.opts.epsilon * 1e-2) || i >= budget + (this.opts.maxKeep ?? Infinity))) continue;
       if (i >= budget || validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
         covers.push({ ids: c.ids, rem: tokenizer.tokenBytes(c.t).slice(c.remFrom), logp: c.logp });
       }
@@ -270,15 +273,26 @@ export class CoverState {
     const ref = Math.max(...this.covers.map((c) => c.logp));
     const single = new Uint8Array([b]);
     const wT = T.logp - ref;
-    for (const t of this.tokenizer.tokensStartingWith(single)) {
+    const extensions: Array<{ t: number; lq: number; checked: boolean }> = [];
+    const ts = this.tokenizer.tokensStartingWith(single);
+    for (let k = 0; k < ts.length; k++) {
+      const t = ts[k]!;
       const lq = row[t]!;
       if (lq === -Infinity || t >= this.model.vocabSize) continue;
       const ok = this.checked.get(t);
       // Unchecked tokens (past distribution()'s budget) count as valid there, so they are kept here too.
       if (ok === false) continue;
-      if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-6 && this.tables.length[t] !== 1) continue;
-      next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).slice(1), logp: T.logp + lq });
+      // Unchecked covers too light to matter (below a hundredth of epsilon) are dropped; the one-byte token stays (it may be the new T).
+      if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2 && this.tables.length[t] !== 1) continue;
+      extensions.push({ t, lq, checked: ok === true || this.tables.length[t] === 1 });
     }
+    // A flat model keeps thousands of light unchecked covers alive; the heaviest maxKeep are plenty.
+    const keep = this.opts.maxKeep ?? Infinity;
+    if (extensions.length > keep) {
+      extensions.sort((a, c) => Number(c.checked) - Number(a.checked) || c.lq - a.lq);
+      extensions.length = Math.max(keep, extensions.filter((e) => e.checked).length);
+    }
+    for (const { t, lq } of extensions) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).subarray(1), logp: T.logp + lq });
     this.y = appendByte(this.y, b);
     this.tRow = undefined;
     this.checked.clear();

@@ -9,6 +9,7 @@
  */
 import { CanonicalTail } from './canonical';
 import { CoverState, DEFAULT_COVER_OPTIONS, type ByteDistribution, type CoverOptions } from './covers';
+import { startsNewPreToken } from './heal';
 import { runTokenLevel, throwIfAborted } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
 import { concatBytes, isGreedy, pick } from './util';
@@ -49,7 +50,12 @@ export class ExactStrategy implements BoundaryStrategy {
       if (steps >= req.maxTokens) return { bytes: out, stoppedBy: 'max-tokens', modelCalls: state.modelCalls, steps };
       if (state.anchor.length + state.T.ids.length >= req.model.contextLength) return { bytes: out, stoppedBy: 'context-full', modelCalls: state.modelCalls, steps };
       const d = await state.distribution(req.stopIds, req.signal);
-      if (d.remainderShare < this.options.switchShare || phase >= this.options.maxBytePhase) {
+      const sym = pickSymbol(d, req);
+      // Back to token level once the partial word is finished: covers with a remainder hold
+      // almost nothing, or the chosen byte starts a new pre-token (no token crosses that
+      // boundary, so T's own next-token row has all the mass there).
+      const finished = d.remainderShare < this.options.switchShare || (sym !== undefined && !sym.stop && startsNewPreToken(req.tokenizer, state.y, sym.value));
+      if (finished || phase >= this.options.maxBytePhase) {
         const tail = state.tailForMask();
         const mask = new CanonicalTail(req.tokenizer, tail.bytes, tail.ids);
         return runTokenLevel(req, {
@@ -62,7 +68,6 @@ export class ExactStrategy implements BoundaryStrategy {
           firstRow: state.rowAfterT,
         });
       }
-      const sym = pickSymbol(d, req);
       if (sym === undefined || sym.stop) return { bytes: out, stoppedBy: 'stop-token', modelCalls: state.modelCalls, steps };
       out = concatBytes(out, new Uint8Array([sym.value]));
       steps++;

@@ -136,6 +136,18 @@ export function preTokenStart(tokenizer: BoundaryRequest['tokenizer'], bytes: Ui
   return lastPreTokenStart(bytes);
 }
 
+/**
+ * Whether byte b appended to `bytes` starts a new pre-token: then no token
+ * can cross the boundary before it, and the partial word is finished.
+ */
+export function startsNewPreToken(tokenizer: BoundaryRequest['tokenizer'], bytes: Uint8Array, b: number): boolean {
+  const from = Math.max(0, bytes.length - 64);
+  const joined = new Uint8Array(bytes.length - from + 1);
+  joined.set(bytes.subarray(from), 0);
+  joined[joined.length - 1] = b;
+  return preTokenStart(tokenizer, joined) === joined.length - 1;
+}
+
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 // Bytes of multi-byte UTF-8 count as letters: identifiers in most scripts (an approximation for symbols and emoji).
 const isLetter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b >= 0x80;

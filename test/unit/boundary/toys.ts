@@ -11,6 +11,13 @@ import type { Tokenizer } from '../../../src/engine/tokenizers/types';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Bytes as a latin1 string: a cheap map key whose string prefixes are byte prefixes. */
+function key(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
 function eqIds(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -29,9 +36,21 @@ abstract class ToyTokenizer implements Tokenizer {
     for (const m of multi) this.vocab.push(enc.encode(m));
     this.eos = this.vocab.length;
     this.vocabSize = this.vocab.length + 1;
+    this.vocab.forEach((v, id) => this.byKey.set(key(v), id));
   }
-  abstract encodeBytes(bytes: Uint8Array): number[];
+  /** Token id by its bytes (latin1 key), and memo tables: the oracle asks the same questions many times. */
+  protected readonly byKey = new Map<string, number>();
+  private readonly encMemo = new Map<string, number[]>();
+  private readonly startMemo = new Map<string, number[]>();
+  private readonly prefixMemo = new Map<string, number[]>();
+  protected abstract encodeUncached(bytes: Uint8Array): number[];
   abstract stableBoundary(bytes: Uint8Array): number;
+  encodeBytes(bytes: Uint8Array): number[] {
+    const k = key(bytes);
+    let ids = this.encMemo.get(k);
+    if (!ids) this.encMemo.set(k, (ids = this.encodeUncached(bytes)));
+    return [...ids];
+  }
   encode(text: string): number[] {
     return this.encodeBytes(enc.encode(text));
   }
@@ -75,18 +94,27 @@ abstract class ToyTokenizer implements Tokenizer {
     return eqIds(this.encodeBytes(this.decodeBytes(ids)), ids);
   }
   tokensStartingWith(prefix: Uint8Array): number[] {
-    const out: number[] = [];
-    this.vocab.forEach((v, id) => {
-      if (v.length >= prefix.length && prefix.every((b, i) => v[i] === b)) out.push(id);
-    });
+    const k = key(prefix);
+    let out = this.startMemo.get(k);
+    if (!out) {
+      out = [];
+      for (let id = 0; id < this.vocab.length; id++) if (key(this.vocab[id]!).startsWith(k)) out.push(id);
+      this.startMemo.set(k, out);
+    }
     return out;
   }
   tokensPrefixOf(bytes: Uint8Array): number[] {
-    const out: number[] = [];
-    this.vocab.forEach((v, id) => {
-      if (v.length > 0 && v.length <= bytes.length && v.every((b, i) => bytes[i] === b)) out.push(id);
-    });
-    return out.sort((a, b) => this.vocab[a]!.length - this.vocab[b]!.length);
+    const k = key(bytes);
+    let out = this.prefixMemo.get(k);
+    if (!out) {
+      out = [];
+      for (let n = 1; n <= k.length; n++) {
+        const id = this.byKey.get(k.slice(0, n));
+        if (id !== undefined) out.push(id);
+      }
+      this.prefixMemo.set(k, out);
+    }
+    return out;
   }
 }
 
@@ -138,7 +166,7 @@ export class ToyBpe extends ToyTokenizer {
       ids = out;
     }
   }
-  encodeBytes(bytes: Uint8Array): number[] {
+  protected encodeUncached(bytes: Uint8Array): number[] {
     const out: number[] = [];
     let start = 0;
     for (let i = 1; i <= bytes.length; i++) {
@@ -175,23 +203,16 @@ export class ToyLongestMatch extends ToyTokenizer {
     super('toy-longest', multi);
     this.maxLen = Math.max(...this.vocab.map((v) => v.length));
   }
-  encodeBytes(bytes: Uint8Array): number[] {
+  protected encodeUncached(bytes: Uint8Array): number[] {
+    const k = key(bytes);
     const out: number[] = [];
     let i = 0;
-    while (i < bytes.length) {
-      let best = bytes[i]!;
-      let bestLen = 1;
-      for (let id = 256; id < this.vocab.length; id++) {
-        const v = this.vocab[id]!;
-        if (v.length > bestLen && v.length <= bytes.length - i && v.every((b, j) => bytes[i + j] === b)) {
-          best = id;
-          bestLen = v.length;
-        }
-      }
-      out.push(best);
-      i += bestLen;
+    while (i < k.length) {
+      let len = Math.min(this.maxLen, k.length - i);
+      while (len > 1 && !this.byKey.has(k.slice(i, i + len))) len--;
+      out.push(this.byKey.get(k.slice(i, i + len))!);
+      i += len;
     }
-    void this.maxLen;
     return out;
   }
   stableBoundary(): number {
