@@ -8,6 +8,7 @@ import './boundary';
 import './complete';
 import './syntax';
 import './editor';
+import './tokenize';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

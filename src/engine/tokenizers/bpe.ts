@@ -77,6 +77,11 @@ const WHITESPACE_ONLY = new RegExp(`^[${RUST_WS_CLASS}]+$`, 'u');
 const EMPTY = new Int32Array(0);
 /** Pieces up to this many symbols use the simple quadratic merge loop; longer ones use a heap. */
 const SMALL_PIECE = 48;
+/** Heap keys are priority * 2^26 + position: exact in a double for pieces under 64 MB and priorities under 2^26. */
+const HEAP_SHIFT = 0x4000000;
+/** Memoized pieces: longer ones are not kept; the table starts over past this many cached characters. */
+const CACHE_MAX_PIECE = 1 << 16;
+const CACHE_MAX_CHARS = 1 << 23;
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -195,6 +200,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly cacheKeys: Array<string | undefined> = new Array<string | undefined>(1 << 17).fill(undefined);
   private readonly cacheVals: Array<number | Int32Array> = new Array<number | Int32Array>(1 << 17).fill(0);
   private cacheUsed = 0;
+  private cacheChars = 0;
   private scratch = new Uint8Array(4096);
   // scratch state for merging
   private sym = new Int32Array(256);
@@ -494,17 +500,19 @@ export class BpeTokenizer implements Tokenizer {
     const n = utf8Into(text, s, e, buf);
     const piece = text.slice(s, e);
     const r = this.encodePieceBytes(buf, n, piece);
-    if (len <= 256) {
-      if (this.cacheUsed * 2 >= this.cacheKeys.length) {
+    if (len <= CACHE_MAX_PIECE) {
+      if (this.cacheUsed * 2 >= this.cacheKeys.length || this.cacheChars > CACHE_MAX_CHARS) {
         // Full: start over (the steady state of a file refills it quickly).
         this.cacheKeys.fill(undefined);
         this.cacheUsed = 0;
+        this.cacheChars = 0;
         slot = (h ^ (h >>> 15)) & mask;
         while (this.cacheKeys[slot] !== undefined) slot = (slot + 1) & mask;
       }
       this.cacheKeys[slot] = piece;
       this.cacheVals[slot] = r;
       this.cacheUsed++;
+      this.cacheChars += len;
     }
     return r;
   }
@@ -513,6 +521,7 @@ export class BpeTokenizer implements Tokenizer {
   clearCache(): void {
     this.cacheKeys.fill(undefined);
     this.cacheUsed = 0;
+    this.cacheChars = 0;
   }
 
   private encodePieceBytes(buf: Uint8Array, n: number, piece: string): number | Int32Array {
@@ -572,7 +581,7 @@ export class BpeTokenizer implements Tokenizer {
   /** Applies merges to sym[0, n) and returns the resulting ids. */
   private mergeSymbols(n: number): number | Int32Array {
     if (n === 1) return this.sym[0]!;
-    if (n > SMALL_PIECE) return this.mergeLong(n);
+    if (n > SMALL_PIECE && n < HEAP_SHIFT) return this.mergeLong(n);
     const sym = this.sym;
     const rank = this.rank;
     const res = this.res;
@@ -602,7 +611,13 @@ export class BpeTokenizer implements Tokenizer {
     return sym.slice(0, len);
   }
 
-  /** O(n log n) merge loop for long pieces (1 MB lines, long runs): a heap of (priority, position). */
+  /**
+   * O(n log n) merge loop for long pieces (1 MB lines, long runs): a binary
+   * heap of candidate merges keyed by priority * 2^26 + position (HEAP_SHIFT),
+   * i.e. lowest priority
+   * first and leftmost on ties, exactly like the quadratic loop. Candidates go
+   * stale when a neighbour merges; they are re-checked when popped.
+   */
   private mergeLong(n: number): number | Int32Array {
     const sym = this.sym.slice(0, n);
     const next = new Int32Array(n);
@@ -611,75 +626,77 @@ export class BpeTokenizer implements Tokenizer {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
     }
-    const SHIFT = 0x100000000; // keys are priority * 2^32 + position: exact in a double
-    let heap = new Float64Array(Math.max(16, n));
+    const SHIFT = HEAP_SHIFT;
+    // At most n - 1 initial candidates plus two per merge.
+    const heap = new Float64Array(3 * n + 4);
     let size = 0;
-    const push = (key: number) => {
-      if (size === heap.length) {
-        const h2 = new Float64Array(size * 2);
-        h2.set(heap);
-        heap = h2;
-      }
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
+    const pri = this.pairPriority;
+    for (let i = 0; i + 1 < n; i++) {
+      const m = this.pairIndex(sym[i]!, sym[i + 1]!);
+      if (m < 0) continue;
+      const key = pri[m]! * SHIFT + i;
+      let j = size++;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
         if (heap[p]! <= key) break;
-        heap[i] = heap[p]!;
-        i = p;
+        heap[j] = heap[p]!;
+        j = p;
       }
-      heap[i] = key;
-    };
-    const pop = (): number => {
+      heap[j] = key;
+    }
+    while (size > 0) {
       const top = heap[0]!;
       const last = heap[--size]!;
-      let i = 0;
+      let j = 0;
       for (;;) {
-        const l = 2 * i + 1;
+        const l = 2 * j + 1;
         if (l >= size) break;
         const r = l + 1;
         const c = r < size && heap[r]! < heap[l]! ? r : l;
         if (heap[c]! >= last) break;
-        heap[i] = heap[c]!;
-        i = c;
+        heap[j] = heap[c]!;
+        j = c;
       }
-      heap[i] = last;
-      return top;
-    };
-    const priorityOf = (a: number, b: number): number => {
-      const m = this.pairIndex(a, b);
-      return m < 0 ? -1 : this.pairPriority[m]!;
-    };
-    for (let i = 0; i + 1 < n; i++) {
-      const p = priorityOf(sym[i]!, sym[i + 1]!);
-      if (p >= 0) push(p * SHIFT + i);
-    }
-    while (size > 0) {
-      const key = pop();
-      const pos = key % SHIFT;
-      const pri = (key - pos) / SHIFT;
-      if (sym[pos]! < 0) continue;
+      heap[j] = last;
+      const want = Math.floor(top / SHIFT);
+      const pos = top - want * SHIFT;
+      const left = sym[pos]!;
+      if (left < 0) continue;
       const nx = next[pos]!;
       if (nx < 0) continue;
-      const m = this.pairIndex(sym[pos]!, sym[nx]!);
-      if (m < 0 || this.pairPriority[m] !== pri) continue;
-      sym[pos] = this.pairResult[m]!;
+      const m = this.pairIndex(left, sym[nx]!);
+      if (m < 0 || pri[m] !== want) continue;
+      const merged = this.pairResult[m]!;
+      sym[pos] = merged;
       sym[nx] = -1;
       const nn = next[nx]!;
       next[pos] = nn;
       if (nn >= 0) prev[nn] = pos;
       const pv = prev[pos]!;
-      if (pv >= 0) {
-        const p = priorityOf(sym[pv]!, sym[pos]!);
-        if (p >= 0) push(p * SHIFT + pv);
-      }
-      if (nn >= 0) {
-        const p = priorityOf(sym[pos]!, sym[nn]!);
-        if (p >= 0) push(p * SHIFT + pos);
+      // New candidates with the left and right neighbours.
+      for (let side = 0; side < 2; side++) {
+        const at = side === 0 ? pv : pos;
+        if (at < 0 || (side === 1 && nn < 0)) continue;
+        const mm = side === 0 ? this.pairIndex(sym[pv]!, merged) : this.pairIndex(merged, sym[nn]!);
+        if (mm < 0) continue;
+        const key = pri[mm]! * SHIFT + at;
+        let k = size++;
+        while (k > 0) {
+          const p = (k - 1) >> 1;
+          if (heap[p]! <= key) break;
+          heap[k] = heap[p]!;
+          k = p;
+        }
+        heap[k] = key;
       }
     }
-    const out: number[] = [];
-    for (let i = 0; i >= 0; i = next[i]!) out.push(sym[i]!);
-    return out.length === 1 ? out[0]! : Int32Array.from(out);
+    let count = 0;
+    for (let i = 0; i >= 0; i = next[i]!) count++;
+    if (count === 1) return sym[0]!;
+    const out = new Int32Array(count);
+    let k = 0;
+    for (let i = 0; i >= 0; i = next[i]!) out[k++] = sym[i]!;
+    return out;
   }
 
   // ---------------------------------------------------------------- decoding

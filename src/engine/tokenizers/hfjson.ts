@@ -192,6 +192,7 @@ export function parseTokenizerJson(text: string, file: string, id: string): BpeD
 
   // ---- merges
   const M = model.merges.length;
+  if (M > 16_000_000) fail(`${M} merges is implausibly many`);
   const merges = new Int32Array(M * 3);
   let k = 0;
   for (let i = 0; i < M; i++) {

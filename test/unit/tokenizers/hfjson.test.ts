@@ -36,6 +36,21 @@ for (const name of LENML) {
   });
 }
 
+test('the bundled model tokenizer (models/subword-tiny) matches @huggingface/tokenizers (when present)', (t) => {
+  const file = join(ROOT, 'models', 'subword-tiny', 'tokenizer.json');
+  if (!existsSync(file)) {
+    t.skip('models/subword-tiny/tokenizer.json not produced yet');
+    return;
+  }
+  const { ours, ref, specials } = hfPair(file, 'model');
+  for (const { name: label, text } of [...codeSamples(13, 2, 3000), ...nastyStrings(), ...fuzzStrings(14, 1000).map((x, i) => ({ name: `fuzz ${i}`, text: x }))]) {
+    if (specials.some((s) => text.includes(s))) continue;
+    const a = ours.encode(text);
+    const b = ref(text);
+    assert.deepEqual(a, b, diffMessage(label, text, a, b));
+  }
+});
+
 test('special-token text in input is ordinary text, never a special id', () => {
   const { ours } = hfPair(lenmlFile('qwen3'), 'qwen3');
   const ids = ours.encode('a <|endoftext|> b <|im_start|>');
