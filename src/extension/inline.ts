@@ -25,8 +25,11 @@ export interface InlineStats {
   errors: number;
   /** Served without waiting (typed through a shown completion). */
   typedThrough: number;
-  /** Provider time minus the engine's own time minus the debounce wait, last request (ms). */
+  /** The provider's own work in the last request (building the request, the item), ms. */
   lastOverheadMs?: number;
+  /** engine.complete() as the provider waited for it (includes the hop to the model worker), ms. */
+  lastEngineWallMs?: number;
+  /** The engine's own time for the last request, as it reports it, ms. */
   lastEngineMs?: number;
   lastDelayMs?: number;
 }
@@ -113,9 +116,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
         return undefined;
       }
       this.stats.lastEngineMs = result.ms;
-      // Provider-side cost: building the request plus whatever the engine call
-      // took beyond its own reported time (queueing, the worker hop).
-      this.stats.lastOverheadMs = tAdapted - tReq + Math.max(0, tDone - tAdapted - result.ms);
+      this.stats.lastEngineWallMs = tDone - tAdapted;
       const text = ghostText(result.text);
       if (!text) {
         this.stats.empty++;
@@ -123,11 +124,13 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       }
       this.stats.shown++;
       this.shown = { documentKey: key, line: position.line, linePrefix: before, text };
+      const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
+      this.stats.lastOverheadMs = tAdapted - tReq + (performance.now() - tDone);
       const latency = tDone - t0;
       this.session.lastLatencyMs = result.cached ? this.session.lastLatencyMs : latency - delay;
       this.latency.fire(latency);
       this.ctx.log.trace(`completion ${result.cached ? '(cached) ' : ''}${JSON.stringify(text.slice(0, 40))} in ${latency.toFixed(0)} ms (wait ${delay} ms, engine ${result.ms.toFixed(0)} ms, ${result.boundary})`);
-      return [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))];
+      return [item];
     } catch (err) {
       if (err instanceof CancelledError || ac.signal.aborted) {
         this.stats.cancelled++;

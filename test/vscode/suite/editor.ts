@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { loadTokenizerFile } from '../../../src/engine/model/tokenizerFile';
 import type { BpeTokenizer } from '../../../src/engine/tokenizers/bpe';
 import { DocumentTokenCounter } from '../../../src/engine/tokenizers/incremental';
 import type { Tokenizer } from '../../../src/engine/tokenizers/types';
@@ -96,6 +97,21 @@ suite('editor', () => {
       editor.selection = new vscode.Selection(0, 0, 0, editor.document.lineAt(0).text.length);
       const selExpected = (await engineTokenizer(api, 'o200k_base')).encode(editor.document.lineAt(0).text).length;
       await waitFor('selection count', () => api.status!.snapshot.selectionTokens === selExpected, 5000);
+    } finally {
+      await setSetting('subword.tokens.tokenizer', undefined);
+      await closeAll();
+    }
+  }, { timeoutMs: 60_000 });
+
+  test('Switch Tokenizer takes a user\'s tokenizer.json by path', async () => {
+    const { api } = await subword();
+    const file = join(api.ctx.extensionPath, 'test', 'fixtures', 'models', 'plain', 'tokenizer.json');
+    const editor = await openWorkspaceFile('utils.js');
+    try {
+      assert.equal(await vscode.commands.executeCommand('subword.switchTokenizer', file), file);
+      const expected = (await loadTokenizerFile(file, 'user')).encode(editor.document.getText()).length;
+      await waitFor(`status bar to count ${expected} tokens with ${file}`, () => api.status!.snapshot.tokenizer === file && api.status!.snapshot.fileTokens === expected, 20_000);
+      assert.match(api.status!.snapshot.text, /plain\/tokenizer\.json/);
     } finally {
       await setSetting('subword.tokens.tokenizer', undefined);
       await closeAll();
@@ -272,7 +288,8 @@ suite('editor', () => {
       assert.ok(item.range?.isEmpty && item.range.start.isEqual(pos), 'an insertion at the cursor');
       const insert = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
       assert.ok(insert.trim().length > 0, 'never whitespace-only');
-      console.log(`subword: first completion ${JSON.stringify(insert)}: engine ${api.inline!.stats.lastEngineMs?.toFixed(1)} ms, provider overhead (incl. the worker hop) ${api.inline!.stats.lastOverheadMs?.toFixed(2)} ms`);
+      const st = api.inline!.stats;
+      console.log(`subword: first completion ${JSON.stringify(insert)}: engine ${st.lastEngineMs?.toFixed(1)} ms (${st.lastEngineWallMs?.toFixed(1)} ms seen from the provider, with the worker hop), provider's own work ${st.lastOverheadMs?.toFixed(2)} ms`);
       // Asking again for the same place is served from the engine's cache.
       const again = await api.inline!.provideInlineCompletionItems(doc, pos, { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, cts.token);
       assert.equal(typeof again?.[0]?.insertText === 'string' ? again[0].insertText : undefined, insert);
@@ -293,6 +310,10 @@ suite('editor', () => {
         assert.equal(engine.counters.typedThrough, before.typedThrough + 1, 'answered by the typed-through shortcut');
         assert.equal(api.inline!.stats.lastDelayMs, 0, 'no debounce for a type-through');
       }
+      // A second, uncached completion (warm worker) elsewhere, for the timings.
+      const other = new vscode.Position(1, doc.lineAt(1).text.indexOf('message') + 3);
+      const warm = await api.inline!.provideInlineCompletionItems(doc, other, { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, cts.token);
+      console.log(`subword: warm completion (${warm?.length ? 'shown' : 'empty'}): engine ${st.lastEngineMs?.toFixed(1)} ms (${st.lastEngineWallMs?.toFixed(1)} ms seen from the provider)`);
       // Completions off for this language: the provider does not ask the engine.
       await setSetting('subword.completion.languages', { '*': true, javascript: false });
       try {
