@@ -9,7 +9,9 @@
  * the per-line counts add up exactly to the tokenizer's count of the whole
  * text. Any other Tokenizer (and documents with lone CR line breaks, which
  * the counter does not split on) falls back to counting each line on its own
- * plus one full encode for the total after an edit.
+ * plus one full encode for the total after an edit. Documents over the size
+ * cap (`totalOnly`) keep no counts at all between edits: their exact total is
+ * one encode, computed when asked for.
  */
 import { BpeTokenizer } from '../engine/tokenizers/bpe';
 import { DocumentTokenCounter } from '../engine/tokenizers/incremental';
@@ -62,7 +64,9 @@ export class DocumentTokens {
   /** Replaces the whole text (a reload, or edits that could not be applied). */
   reset(text: string): void {
     this.totalCache = undefined;
-    if (this.tokenizer instanceof BpeTokenizer && !LONE_CR.test(text)) {
+    // Large documents show only the total: no per-edit recount at all, one
+    // encode when the total is asked for (after a typing pause).
+    if (!this.totalOnly && this.tokenizer instanceof BpeTokenizer && !LONE_CR.test(text)) {
       this.counter = new DocumentTokenCounter(this.tokenizer, text);
       this.lines = [];
       this.counts = [];

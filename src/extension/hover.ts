@@ -15,6 +15,8 @@ import type { TokenService } from './tokens';
 
 /** Longest stretch of a line tokenized for the hover (a 1 MB line is not encoded whole). */
 const LINE_WINDOW = 2048;
+/** Longest line whose count the hover computes under the other tokenizers. */
+const MAX_COUNTED_LINE = 20_000;
 
 const decoder = new TextDecoder();
 
@@ -23,8 +25,9 @@ export interface TokenHoverInfo {
   readonly tokenizer: string;
   readonly tokens: ReadonlyArray<{ readonly id: number; readonly text: string; readonly bytes: number[] }>;
   readonly identifier?: { readonly text: string; readonly count: number; readonly pieces: readonly string[] };
-  readonly lineTokens: number;
-  readonly compare: ReadonlyArray<{ readonly id: string; readonly identifier?: number; readonly line: number }>;
+  /** Tokens of the line encoded on its own (undefined for a huge line without kept counts). */
+  readonly lineTokens?: number;
+  readonly compare: ReadonlyArray<{ readonly id: string; readonly identifier?: number; readonly line?: number }>;
 }
 
 export class TokenHover implements vscode.HoverProvider, vscode.Disposable {
@@ -76,7 +79,15 @@ export class TokenHover implements vscode.HoverProvider, vscode.Disposable {
       md.appendMarkdown(`**Token** ${inlineCode(visibleWhitespace(t.text))} — id ${t.id}, ${t.bytes.length} byte${t.bytes.length === 1 ? '' : 's'}: ${hexBytes(Uint8Array.from(t.bytes))}  \n`);
     }
     if (seg.tokens > 1) md.appendMarkdown(`_${seg.tokens} tokens split one character here; shown together._  \n`);
-    md.appendMarkdown(`_${tokName}; this line: ${groupDigits(tok.encode(line.text).length)} tokens_\n\n`);
+    // The line encoded on its own (the same measure for every row); a huge
+    // line is not encoded again (a hover must stay instant): the active
+    // tokenizer's row then shows the document's kept count, if any.
+    const lineCount = (other: Tokenizer, own: boolean): number | undefined => {
+      if (line.text.length <= MAX_COUNTED_LINE) return other.encode(line.text).length;
+      return own ? this.tokens.forDocument(doc)?.lineTokens(position.line) : undefined;
+    };
+    const ownLine = lineCount(tok, true);
+    md.appendMarkdown(`_${tokName}${ownLine !== undefined ? `; this line: ${groupDigits(ownLine)} tokens` : ''}_\n\n`);
 
     // The identifier under the mouse: its pieces under the active tokenizer.
     const view = this.viewFor(doc, line.text);
@@ -91,7 +102,7 @@ export class TokenHover implements vscode.HoverProvider, vscode.Disposable {
     }
 
     // The same identifier and line under the other tokenizers.
-    const compare: Array<{ id: string; identifier?: number; line: number }> = [];
+    const compare: Array<{ id: string; identifier?: number; line?: number }> = [];
     const rows: string[][] = [];
     const pendingLoads: string[] = [];
     for (const id of this.tokens.comparisonIds()) {
@@ -104,14 +115,14 @@ export class TokenHover implements vscode.HoverProvider, vscode.Disposable {
         }
         continue;
       }
-      const row = { id, identifier: identifier ? other.encode(identifier.text).length : undefined, line: other.encode(line.text).length };
+      const row = { id, identifier: identifier ? other.encode(identifier.text).length : undefined, line: id === this.tokens.activeId ? ownLine : lineCount(other, false) };
       compare.push(row);
-      rows.push([id === this.tokens.activeId ? `**${id}**` : id, row.identifier !== undefined ? String(row.identifier) : '', groupDigits(row.line)]);
+      rows.push([id === this.tokens.activeId ? `**${id}**` : id, row.identifier !== undefined ? String(row.identifier) : '', row.line !== undefined ? groupDigits(row.line) : '—']);
     }
     if (rows.length > 1) md.appendMarkdown(markdownTable(['Tokenizer', identifier ? 'identifier' : '', 'line'], rows) + '\n');
     if (pendingLoads.length) md.appendMarkdown(`\n_Loading ${pendingLoads.join(', ')} for the comparison…_`);
 
-    this.last = { tokenizer: this.tokens.activeId, tokens: shown, identifier, lineTokens: tok.encode(line.text).length, compare };
+    this.last = { tokenizer: this.tokens.activeId, tokens: shown, identifier, lineTokens: ownLine, compare };
     const range = new vscode.Range(position.line, from + seg.start, position.line, from + seg.end);
     return new vscode.Hover(md, range);
   }

@@ -22,7 +22,7 @@ const MARGIN_LINES = 60;
 /** Colours of the coloured-tokens mode (translucent, readable on light and dark themes). */
 export const TOKEN_COLOURS = ['rgba(255, 190, 0, 0.28)', 'rgba(0, 150, 255, 0.28)', 'rgba(0, 200, 110, 0.28)', 'rgba(235, 70, 160, 0.28)'];
 /** Most characters painted in one pass (a huge minified line is not painted whole). */
-const MAX_COLOURED_CHARS = 200_000;
+const MAX_COLOURED_CHARS = 50_000;
 
 /** What is on screen for a document (the integration tests read it through the API). */
 export interface OverlaySnapshot {

@@ -17,6 +17,24 @@ export function isCountable(doc: vscode.TextDocument): boolean {
   return doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' || doc.uri.scheme === 'vscode-remote' || doc.uri.scheme === 'vscode-userdata';
 }
 
+/**
+ * A line this long (minified code, a data blob) would be re-encoded whole on
+ * every keystroke in it, so such documents show only the file total.
+ */
+const LONG_LINE = 100_000;
+
+function hasLongLine(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (end - start > limit) return true;
+    if (nl < 0) return false;
+    start = nl + 1;
+  }
+}
+
 export class TokenService implements vscode.Disposable {
   private readonly docs = new Map<string, DocumentTokens>();
   private activeIdValue: string;
@@ -110,7 +128,8 @@ export class TokenService implements vscode.Disposable {
 
   /** Whether a document is over subword.tokens.maxFileSizeKB (file total only). */
   isLarge(doc: vscode.TextDocument): boolean {
-    return doc.getText().length > this.maxChars();
+    const text = doc.getText();
+    return text.length > this.maxChars() || hasLongLine(text, LONG_LINE);
   }
 
   /** Counts of a document under the active tokenizer (created on first ask); undefined until it loads. */
