@@ -374,6 +374,36 @@ suite('editor', () => {
     }
   }, { timeoutMs: 60_000 });
 
+  test('hostile text (NUL, lone surrogates, tabs, a 150,000-character line) never throws or hangs', async () => {
+    const { api } = await subword();
+    await vscode.commands.executeCommand('subword.switchTokenizer', 'o200k_base');
+    const content = 'a\u0000b\ud800c\tx \udc00\n' + 'x'.repeat(150_000) + '\nconst ok = 1; // 😀\n';
+    const logBefore = (await readSubwordLog(api)).length;
+    const editor = await openUntitled(content, 'javascript');
+    const doc = editor.document;
+    try {
+      await setSetting('subword.tokens.overlays', 'both');
+      await setSetting('subword.tokens.coloredTokens', true);
+      const tok = await engineTokenizer(api, 'o200k_base');
+      await waitFor('the exact total', () => api.status!.snapshot.fileTokens === tok.encode(doc.getText()).length, 30_000);
+      assert.match(api.status!.snapshot.tooltip, /total only/, 'a 150K-character line makes it a total-only document');
+      const t0 = performance.now();
+      for (const pos of [new vscode.Position(0, 1), new vscode.Position(0, 3), new vscode.Position(1, 75_000), new vscode.Position(2, 16)]) {
+        await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
+      }
+      const hoverMs = performance.now() - t0;
+      assert.ok(hoverMs < 5000, `four hovers took ${hoverMs.toFixed(0)} ms`);
+      await editor.edit((b) => b.insert(new vscode.Position(1, 70_000), 'y\u0000'));
+      await waitFor('the total after an edit', () => api.status!.snapshot.fileTokens === tok.encode(doc.getText()).length, 30_000);
+      assert.doesNotMatch((await readSubwordLog(api)).slice(logBefore), /failed|TypeError|RangeError|\[error\]/);
+    } finally {
+      await setSetting('subword.tokens.coloredTokens', undefined);
+      await setSetting('subword.tokens.overlays', undefined);
+      await setSetting('subword.tokens.tokenizer', undefined);
+      await closeAll();
+    }
+  }, { timeoutMs: 90_000 });
+
   test('Select Model refuses a folder that is not a model, with a clear error, and accepts a real one', async () => {
     const { api } = await subword();
     const bad = join(api.ctx.extensionPath, 'test', 'fixtures', 'workspace');
