@@ -230,7 +230,7 @@ async function run(): Promise<void> {
       }
       prefillRows.push([n, rawBest, runBest, runBest / rawBest]);
     }
-    console.log('Prefill (best of 5, ms)\n');
+    console.log('\nPrefill (best of 5, ms)\n');
     printTable(['tokens', 'raw onnxruntime', 'runner', 'runner / raw'], prefillRows);
 
     const steps = quick ? 16 : 64;
