@@ -17,6 +17,9 @@ export interface Tokenizer {
   /**
    * Ids of an arbitrary byte string, which may end (or contain) partial or
    * invalid UTF-8. Must equal encode(text) when bytes is text's UTF-8.
+   * Subword's rule for ill-formed bytes: each becomes a character of its own
+   * that the pre-tokenizer treats like punctuation (see tokenizers/bytes.ts),
+   * and decodeBytes(encodeBytes(b)) gives b back.
    */
   encodeBytes(bytes: Uint8Array): number[];
   /** Ids plus the byte offset where each token starts (same length as ids). */
