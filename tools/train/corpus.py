@@ -153,6 +153,7 @@ def main():
     ap.add_argument("--npm-root", required=True, help="scratch folder for npm install")
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--limit-mb", type=float, default=0, help="smoke: stop after this many MB")
+    ap.add_argument("--every", type=int, default=1, help="smoke: keep every N-th candidate file")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     pk = json.load(open(os.path.join(HERE, "corpus-packages.json")))
@@ -171,8 +172,12 @@ def main():
     lang_used = collections.Counter()
     total = 0
     rejected = collections.Counter()
+    k = 0
     for gen in (collect_python(srcinfo), collect_npm(nm, srcinfo)):
         for src, lic, path in gen:
+            k += 1
+            if k % a.every:
+                continue
             text = read(path)
             lang = lang_of(path)
             if text is None or not good(text, lang):

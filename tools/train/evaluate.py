@@ -14,7 +14,11 @@ LANGS = ["python", "javascript", "typescript", "markdown"]
 
 
 def load_docs(corpus, split="test"):
-    return [json.loads(l) for l in open(os.path.join(corpus, split + ".jsonl"))]
+    """Held-out evaluation uses test_clean.jsonl (decontaminate.py) when present."""
+    p = os.path.join(corpus, split + "_clean.jsonl")
+    if not os.path.exists(p):
+        p = os.path.join(corpus, split + ".jsonl")
+    return [json.loads(l) for l in open(p)]
 
 
 @torch.no_grad()
@@ -45,6 +49,18 @@ def bits_per_byte(model, tok, docs, ctx=1024, max_bytes_per_lang=400_000):
         if nb:
             res[lang] = {"bits_per_byte": nll / math.log(2) / nb, "bytes": nb}
     return res
+
+
+def cap_docs(docs, max_bytes_per_lang):
+    """The documents dump_ids selects: per language, in file order, until the cap is reached."""
+    out, nb = [], {}
+    for lang in LANGS:
+        for d in docs:
+            if d["lang"] != lang or nb.get(lang, 0) >= max_bytes_per_lang:
+                continue
+            nb[lang] = nb.get(lang, 0) + len(d["text"].encode("utf-8"))
+            out.append(d)
+    return out
 
 
 def dump_ids(tok, docs, path, max_bytes_per_lang=200_000, ctx=1024):
@@ -188,7 +204,7 @@ def fim_exact_match(model, tok, docs, n=200, seed=7, chunk=3000):
     sp = tok.special
     runner = Runner(model)
     cands = [d for d in docs if d["lang"] in LANGS[:3]]
-    hits, tot, per = 0, 0, {}
+    hits, hits_line, tot, per = 0, 0, 0, {}
     examples = []
     while tot < n:
         d = rng.choice(cands)
@@ -209,15 +225,24 @@ def fim_exact_match(model, tok, docs, n=200, seed=7, chunk=3000):
                               stop_newlines=1, end_ids=(sp["<|fim_end|>"], sp["<|endoftext|>"]))
         gen = out[len(tail.encode()):]
         ok = ended and gen == mid.encode()
+        # editor-style single-line completion: stop at <|fim_end|> or at the first newline.
+        # (Greedy token decoding often prefers a merged token like ";\n" over ";" + <|fim_end|>;
+        # the byte-level engine resolves that boundary, plain greedy cannot.)
+        line = gen if ended else gen.split(b"\n")[0]
+        ok_line = (ended or b"\n" in gen) and line == mid.encode()
         hits += ok
+        hits_line += ok_line
         tot += 1
-        r = per.setdefault(d["lang"], [0, 0])
+        r = per.setdefault(d["lang"], [0, 0, 0])
         r[0] += ok
         r[1] += 1
+        r[2] += ok_line
         if len(examples) < 5:
             examples.append({"path": d["path"], "prefix_tail": prefix[-60:], "middle": mid, "generated": gen.decode("utf-8", "replace"),
-                             "suffix_head": suffix[:40], "exact": bool(ok)})
-    return {"exact_match": hits / tot, "n": tot, "per_lang": {k: v[0] / v[1] for k, v in per.items()}, "examples": examples}
+                             "suffix_head": suffix[:40], "exact": bool(ok), "exact_line_stop": bool(ok_line)})
+    return {"exact_match": hits / tot, "exact_match_line_stop": hits_line / tot, "n": tot,
+            "per_lang": {k: v[0] / v[1] for k, v in per.items()}, "per_lang_line_stop": {k: v[2] / v[1] for k, v in per.items()},
+            "examples": examples}
 
 
 def completions(model, tok, docs, k=10, seed=11):
@@ -265,16 +290,26 @@ if __name__ == "__main__":
     ap.add_argument("--bpb-bytes", type=int, default=400_000)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--baseline-only", action="store_true")
+    ap.add_argument("--fim-only", action="store_true")
+    ap.add_argument("--baseline-train-mb", type=float, default=60)
+    ap.add_argument("--cap-bytes", type=int, default=0, help="per language, select test docs like dump_ids (same subset as onnx_bpb)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     tok = bpe.Tokenizer(a.tokenizer)
     docs = load_docs(a.corpus)
+    if a.cap_bytes:
+        docs = cap_docs(docs, a.cap_bytes)
     res = {}
     if not a.no_baseline:
         t = time.time()
-        res["ngram3"] = ngram_baseline(a.corpus, docs)
+        res["ngram3"] = ngram_baseline(a.corpus, docs, max_train_bytes=int(a.baseline_train_mb * 1e6))
         print("ngram", res["ngram3"], "%.0fs" % (time.time() - t), flush=True)
-    if not a.baseline_only:
+    if a.fim_only:
+        model, meta = load_pieces(a.run)
+        model.eval()
+        res["fim"] = fim_exact_match(model, tok, docs, n=a.fim_n)
+        print("fim", res["fim"]["exact_match"], res["fim"]["exact_match_line_stop"], flush=True)
+    elif not a.baseline_only:
         model, meta = load_pieces(a.run)
         model.eval()
         t = time.time()

@@ -23,7 +23,21 @@ step() { echo "== $(date -u +%H:%M:%S) $*"; }
 step corpus
 INSTALL=""
 [ -d "$NPM_ROOT/node_modules" ] && [ "$MODE" != "full" ] && INSTALL=--no-install
-$PY $T/corpus.py --out "$SCR/corpus" --npm-root "$NPM_ROOT" $INSTALL | tail -2
+EVERY=1; [ "$MODE" = "--smoke" ] && EVERY=12
+$PY $T/corpus.py --out "$SCR/corpus" --npm-root "$NPM_ROOT" $INSTALL --every $EVERY | tail -2
+
+step "held-out set: decontaminated test files (+ fresh npm packages that are not in the corpus)"
+$PY $T/decontaminate.py "$SCR/corpus" 0.25
+if [ "$MODE" != "--smoke" ]; then
+  FRESH=$C/npm-fresh
+  if [ ! -d "$FRESH/node_modules" ]; then
+    mkdir -p "$FRESH"
+    $PY -c 'import json,sys; json.dump({"name":"fresh","private":True,"dependencies":json.load(open(sys.argv[1]))}, open(sys.argv[2],"w"), indent=1)' $T/heldout-packages.json "$FRESH/package.json"
+    cp $T/heldout-package-lock.json "$FRESH/package-lock.json"
+    (cd "$FRESH" && npm ci --ignore-scripts --no-audit --no-fund --legacy-peer-deps)
+  fi
+  $PY $T/fresh_heldout.py "$SCR/corpus" "$FRESH" "$NPM_ROOT"
+fi
 
 if [ "$MODE" = "--smoke" ]; then
   VOCABS=1024; SAMPLE=3; LIMIT="--limit-docs 400"
@@ -47,7 +61,8 @@ for s in $SEEDS; do cat "$SCR/packed_s$s/train.u16"; done > "$SCR/gpu_data/train
 cp "$SCR/packed_s1/val.u16" "$SCR/gpu_data/val.u16"
 
 step baseline
-$PY $T/evaluate.py --run none --tokenizer "$TOK" --corpus "$SCR/corpus" --out "$SCR/work/baseline.json" --baseline-only
+BMB=60; [ "$MODE" = "--smoke" ] && BMB=3
+$PY $T/evaluate.py --run none --tokenizer "$TOK" --corpus "$SCR/corpus" --out "$SCR/work/baseline.json" --baseline-only --baseline-train-mb $BMB
 
 if [ "$MODE" = "--smoke" ]; then
   step train smoke
