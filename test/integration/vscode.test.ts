@@ -8,7 +8,7 @@
 //   SUBWORD_VSCODE_VERBOSE=1    echo the server's and the workbench's log
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -52,6 +52,16 @@ export function parseResultLines(message: string): ResultLine[] {
   return out;
 }
 
+/** Every file of a folder tree with its bytes. */
+function snapshot(dir: string, into = new Map<string, Buffer>()): Map<string, Buffer> {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) snapshot(p, into);
+    else into.set(p, readFileSync(p));
+  }
+  return into;
+}
+
 function stringifyArgs(args: unknown): string {
   if (typeof args === 'string') return args;
   if (Array.isArray(args)) return args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
@@ -64,6 +74,7 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
     `${testsPath}/index.js is missing: run through \`npm test\` (or \`node tools/build.mjs --tests\` first)`,
   );
   const t0 = performance.now();
+  const fixturesBefore = snapshot(workspace);
   const install = await ensureServer({ log: (line) => t.diagnostic(line) });
   const tInstalled = performance.now();
 
@@ -151,7 +162,24 @@ test('in VS Code', { timeout: timeoutMs + 300_000 }, async (t) => {
     });
   }
 
+  // Tests edit sample files in memory; none may save them (the next run and
+  // `npm start` use the same folder). Put back anything that changed, then fail.
+  const changed: string[] = [];
+  const fixturesAfter = snapshot(workspace);
+  for (const [p, bytes] of fixturesBefore) {
+    if (!fixturesAfter.get(p)?.equals(bytes)) {
+      changed.push(p);
+      writeFileSync(p, bytes);
+    }
+  }
+  for (const p of fixturesAfter.keys()) {
+    if (!fixturesBefore.has(p)) {
+      changed.push(p);
+      rmSync(p, { force: true });
+    }
+  }
   if (runError) throw runError;
+  assert.deepEqual(changed, [], 'in-VS-Code tests changed files of test/fixtures/workspace on disk (restored now)');
   assert.ok(start, `the in-VS-Code suite never started\n--- last log lines ---\n${tail.join('\n')}`);
   assert.equal(results.length, start.count, `${start.count} tests registered but ${results.length} reported`);
   assert.ok(end, 'the in-VS-Code suite did not report its end');
