@@ -21,7 +21,7 @@ S += ["## Size / quality trade-off", "",
       "Same corpus, tokenizer and objective. Bits/byte: float weights in onnxruntime-node on the same held-out token ids for every model "
       "(`onnx_bpb.mjs`; the held-out files in order up to 150 kB per language). FIM EM: strict / editor-style line stop (see above), 200 cases. "
       "Latency: onnxruntime-node, 1 intra-op thread, 512-token prefill / one cached decode step in ms, minimum over 10 interleaved rounds "
-      "(`bench_models.mjs`) on this shared 2-core machine (load average ~5 during the run).", "",
+      "(`bench_models.mjs`) on this shared 2-core machine (other jobs running; load average ~4).", "",
       "| model | params | training | val loss (nats/token) | " + " | ".join(LANGS) + " | FIM EM | float ms | int8 ms |",
       "|---|---|---|---|" + "---|" * len(LANGS) + "---|---|---|"]
 for r in a.row:
@@ -41,8 +41,8 @@ for r in a.row:
     S.append("| %s (%dL, d%d) | %.1fM | %.0f s on %s, %.2fM tokens | %.3f | " % (name, cfg["n_layer"], cfg["d_model"], nparams / 1e6, tl["train_seconds"], tl["device"], tl["tokens"] / 1e6, vl)
              + " | ".join("%.3f" % ev["bpb"][l]["bits_per_byte"] if l in ev["bpb"] else "-" for l in LANGS)
              + " | %.1f%% / %.1f%% | %s | %s |" % (100 * ev["fim"]["exact_match"], 100 * ev["fim"].get("exact_match_line_stop", 0), f(fi), f(qi)))
-S += ["", "The 8-layer d384 model is the largest that meets the CPU budget (<= 150 ms prefill, <= 10 ms decode) -- only as int8; in float it "
-      "needs about twice the prefill time. Against the 6-layer d256 model (trained 170 s instead of 470 s) it gains in validation loss "
+S += ["", "Of the sizes probed with random-weight exports (4-10 layers, d256-d512), the 8-layer d384 model is the largest that meets the CPU budget (<= 150 ms prefill, <= 10 ms decode), and only as int8; in float it "
+      "needs about twice the prefill time (the 6-layer d256 model meets the budget in float and is the fallback). Against the 6-layer d256 model (trained 170 s instead of 470 s) it gains in validation loss "
       "(1.45 vs 1.69 nats/token) and in bits/byte on Python, TypeScript and Markdown, not on JavaScript (whose held-out bytes are dominated by one "
       "large file, `valibot/dist/index.cjs`), and not measurably in FIM exact match at n = 200.", ""]
 if a.compression:
