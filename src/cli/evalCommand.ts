@@ -3,6 +3,7 @@
  * (HumanEval-infilling JSON lines), and `--make-random-spans` to build such
  * cases from held-out source files.
  */
+import { BUNDLED_MODEL_NAME } from '../engine/models';
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,12 +111,12 @@ export function readSources(from: string): SourceFile[] {
   return out;
 }
 
-/** The bundled model: models/subword-tiny, else the first folder under models/. */
+/** The bundled model (BUNDLED_MODEL_NAME, as the extension uses), else the first folder under models/. */
 function bundledModel(packageRoot: string): string {
   const models = join(packageRoot, 'models');
-  if (existsSync(join(models, 'subword-tiny'))) return join(models, 'subword-tiny');
+  if (existsSync(join(models, BUNDLED_MODEL_NAME))) return join(models, BUNDLED_MODEL_NAME);
   const dirs = existsSync(models) ? readdirSync(models, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
-  return dirs.length ? join(models, dirs[0]!.name) : join(models, 'subword-tiny');
+  return dirs.length ? join(models, dirs[0]!.name) : join(models, BUNDLED_MODEL_NAME);
 }
 
 let python: string | null | undefined;

@@ -4,4 +4,4 @@
  */
 
 /** Folder name, under the package's models/, of the model used when subword.model.path is empty. */
-export const BUNDLED_MODEL_NAME = 'subword-tiny';
+export const BUNDLED_MODEL_NAME = 'subword-code-small';
