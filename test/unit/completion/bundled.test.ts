@@ -82,12 +82,19 @@ test('on the real model, a batch of covers equals one call per sequence', { skip
     const seqs = [ids, [...ids.slice(0, 58), 100], [...ids.slice(0, 59), 200, 300]];
     const singles: Float32Array[] = [];
     for (const s of seqs) {
+      // The same call pattern (shared prefix cached, then the sequence):
+      // with dynamically quantized int8 weights, a cached prefix and a full
+      // recompute differ by up to ~0.5 in logits, since each call computes
+      // its own activation scales.
       model.resetCache();
+      await model.nextTokenLogProbs(ids.slice(0, 58));
       singles.push(await model.nextTokenLogProbs(s));
     }
     model.resetCache();
     const batch = await model.nextTokenLogProbsBatch(seqs);
-    for (let i = 0; i < seqs.length; i++) assert.ok(maxAbsDiff(batch[i]!, singles[i]!) < 1e-3, `row ${i}: ${maxAbsDiff(batch[i]!, singles[i]!)}`);
+    // Dynamically quantized models are detected at load and run covers one by
+    // one on the cached prefix, so this holds for them too.
+    for (let i = 0; i < seqs.length; i++) assert.ok(maxAbsDiff(batch[i]!, singles[i]!) < 1e-3, `row ${i}: ${maxAbsDiff(batch[i]!, singles[i]!)} (batch consistent: ${model.batchConsistent})`);
   } finally {
     await backend.dispose();
   }

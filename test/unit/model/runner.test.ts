@@ -81,6 +81,7 @@ for (const [name, limit] of [['codegemma', Infinity], ['lastlogits', Infinity], 
   const ref = JSON.parse(readFileSync(join(fixture(name), 'reference.json'), 'utf8')) as Reference;
   await withModel(name, async ({ model }) => {
     assert.equal(model.layout.lastPositionLogits, name === 'lastlogits');
+    assert.equal(model.batchConsistent, true, 'float models batch exactly');
     const base = ref.ids.slice(0, 16);
     const seqs = [[...base, 5], [...base, 6, 7, 8], [...base, 9, 10], base, [...base.slice(0, 14), 11]];
     const singles: Float32Array[] = [];
