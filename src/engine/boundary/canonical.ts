@@ -8,7 +8,7 @@
  * follows, so re-encoding the whole prompt would give the same answer slower.
  */
 import type { Tokenizer } from '../tokenizers/types';
-import { concatBytes, startsWithIds } from './util';
+import { concatBytes, sameIds, startsWithIds } from './util';
 
 /** Per-tokenizer tables the strategies consult on every step. */
 export interface TokenTables {
@@ -43,12 +43,29 @@ export function tokenTables(tokenizer: Tokenizer): TokenTables {
 }
 
 /**
- * Whether idsBefore + [t] is canonical, given that idsBefore is the canonical
- * encoding of bytesBefore and both start at a stable boundary.
+ * One byte of each class a pre-tokenizer's lookahead rules tell apart (space,
+ * letter, closing punctuation, newline): enough to see whether some
+ * continuation keeps a sequence canonical.
  */
+const PROBES = [' ', 'a', '}', '\n'].map((c) => new TextEncoder().encode(c));
+
+/**
+ * Whether `ids` (the encoding-so-far of `bytes`, from a stable boundary) is
+ * valid: a prefix of the canonical encoding of bytes + something. Usually
+ * that means encode(bytes) == ids; but lookahead rules of the pre-tokenizer
+ * make some valid prefixes non-canonical on their own: "\t\t\t" encodes as
+ * one token, yet "\t\t\t}" as "\t\t" "\t" "}", so ["\t\t", "\t"] must
+ * count as a way to spell "\t\t\t". One probe byte per class decides.
+ */
+export function prefixValid(tokenizer: Tokenizer, bytes: Uint8Array, ids: readonly number[]): boolean {
+  if (sameIds(tokenizer.encodeBytes(bytes), ids)) return true;
+  for (const z of PROBES) if (startsWithIds(tokenizer.encodeBytes(concatBytes(bytes, z)), ids)) return true;
+  return false;
+}
+
+/** Whether idsBefore + [t] is valid (see prefixValid), idsBefore spelling bytesBefore from a stable boundary. */
 export function validAfter(tokenizer: Tokenizer, bytesBefore: Uint8Array, idsBefore: readonly number[], t: number): boolean {
-  const enc = tokenizer.encodeBytes(concatBytes(bytesBefore, tokenizer.tokenBytes(t)));
-  return enc.length === idsBefore.length + 1 && enc[enc.length - 1] === t && startsWithIds(enc, idsBefore);
+  return prefixValid(tokenizer, concatBytes(bytesBefore, tokenizer.tokenBytes(t)), [...idsBefore, t]);
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Cover {
 export type { ByteDistribution };
 
 export interface ExactDistribution extends ByteDistribution {
+  /** Per byte, the share of its mass that comes from extensions of the canonical T. */
+  readonly tShare: Float64Array;
   /** Share of the covered mass held by covers with a remainder (0: the text may end a token here). */
   readonly remainderShare: number;
   /** Model mass (share of T's next-token row) put on ordinary tokens that would make T non-canonical; masked out. */
@@ -86,9 +88,10 @@ const keyOf = (ids: readonly number[]) => ids.join(',');
 export class CoverState {
   /** Model calls made (a batch counts once). */
   modelCalls = 0;
-  private tRow: LogProbRow | undefined;
-  /** Canonical T-extensions found by the last distribution(): token -> log q_T(t). */
-  private checked = new Map<number, boolean>();
+  /** Next-token rows of terminals, by ids key. */
+  private readonly rows = new Map<string, LogProbRow>();
+  /** Validity verdicts of the last distribution(), per terminal key. */
+  private readonly checked = new Map<string, Map<number, boolean>>();
   private readonly tables: TokenTables;
 
   private constructor(
@@ -122,11 +125,32 @@ export class CoverState {
     return st;
   }
 
-  /** The cover with the empty remainder. */
+  /** The canonical cover with the empty remainder: encode(y). */
   get T(): Cover {
-    const t = this.covers.find((c) => c.rem.length === 0);
-    if (!t) throw new Error('internal: no cover with an empty remainder');
+    const canon = this.canonical();
+    const t = this.covers.find((c) => c.rem.length === 0 && sameIds(c.ids, canon));
+    if (!t) throw new Error('internal: no cover is encode(y)');
     return t;
+  }
+
+  /**
+   * Covers that spell y exactly: T, plus (with lookahead pre-tokenizer rules)
+   * valid non-canonical spellings such as ["\t\t", "\t"] for "\t\t\t",
+   * which only a continuation like "}" makes canonical.
+   */
+  get terminals(): Cover[] {
+    return this.covers.filter((c) => c.rem.length === 0);
+  }
+
+  private canonKey = '';
+  private canonIds: number[] = [];
+  private canonical(): number[] {
+    const k = this.y.join(',');
+    if (k !== this.canonKey) {
+      this.canonKey = k;
+      this.canonIds = this.tokenizer.encodeBytes(this.y);
+    }
+    return this.canonIds;
   }
 
   /** Stream ids of every cover (anchor's stream part included), for tests. */
@@ -138,17 +162,14 @@ export class CoverState {
   private async enumerate(signal?: AbortSignal): Promise<void> {
     const { tokenizer, y } = this;
     const n = y.length;
-    const T = tokenizer.encodeBytes(y);
+    const T = this.canonical();
     // Splits where some token starts with the rest of y: only those can end a cover. Tokens do not cross
     // pre-token boundaries, so in a tail like " return thi" only the splits inside " thi" have any.
     const lefts = new Map<number, number[]>();
     const starting = new Map<number, ArrayLike<number>>();
     for (let i = 0; i < n; i++) {
-      const rest = y.subarray(i);
-      const ts = tokenizer.tokensStartingWith(rest);
-      let any = false;
-      for (let k = 0; k < ts.length; k++) if (this.tables.length[ts[k]!] !== rest.length) any = true;
-      if (!any) continue;
+      const ts = tokenizer.tokensStartingWith(y.subarray(i));
+      if (!ts.length) continue;
       starting.set(i, ts);
       lefts.set(i, i === 0 ? [] : tokenizer.encodeBytes(y.subarray(0, i)));
     }
@@ -166,21 +187,23 @@ export class CoverState {
       for (let j = 0; j < seq.length; j++) lp += rowOf.get(keyOf(seq.slice(0, j)))![seq[j]!]!;
       return lp;
     };
+    const tKey = keyOf(T);
     const covers: Cover[] = [{ ids: T, rem: new Uint8Array(0), logp: seqLogp(T) }];
-    this.tRow = rowOf.get(keyOf(T));
+    this.rows.clear();
+    this.rows.set(tKey, rowOf.get(tKey)!);
     const cands: Candidate[] = [];
     for (const [i, left] of lefts) {
       const lp = seqLogp(left);
       if (lp === -Infinity) continue;
       const row = rowOf.get(keyOf(left))!;
-      const rest = y.subarray(i);
       const ts = starting.get(i)!;
       for (let k = 0; k < ts.length; k++) {
         const t = ts[k]!;
-        if (this.tables.length[t] === rest.length) continue; // covers y exactly: only T may, and T is in already
         const l = lp + row[t]!;
         if (l === -Infinity) continue;
-        cands.push({ ids: [...left, t], before: y.subarray(0, i), beforeIds: left, t, logp: l, remFrom: n - i });
+        const ids = [...left, t];
+        if (this.tables.length[t] === n - i && keyOf(ids) === tKey) continue; // T is in already
+        cands.push({ ids, before: y.subarray(0, i), beforeIds: left, t, logp: l, remFrom: n - i });
       }
     }
     cands.sort((a, b) => b.logp - a.logp);
@@ -190,123 +213,153 @@ export class CoverState {
     for (const [i, c] of cands.entries()) {
       if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon) break;
       unchecked -= Math.exp(c.logp - total);
+      const exactLength = c.remFrom === this.tables.length[c.t];
       // Past the check budget a candidate is kept unchecked (counted as valid, like unchecked
-      // T-extensions in distribution()); if it ever becomes T it is verified then.
-      if (i >= budget && ((this.opts.epsilon > 0 && Math.exp(c.logp - total) < this.opts.epsilon * 1e-2) || i >= budget + (this.opts.maxKeep ?? Infinity))) continue;
-      if (i >= budget || validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
-        covers.push({ ids: c.ids, rem: tokenizer.tokenBytes(c.t).slice(c.remFrom), logp: c.logp });
+      // T-extensions in distribution()); spellings of y exactly are always checked.
+      if (i >= budget && !exactLength && ((this.opts.epsilon > 0 && Math.exp(c.logp - total) < this.opts.epsilon * 1e-2) || i >= budget + (this.opts.maxKeep ?? Infinity))) continue;
+      if ((i >= budget && !exactLength) || validAfter(tokenizer, c.before, c.beforeIds, c.t)) {
+        covers.push({ ids: c.ids, rem: tokenizer.tokenBytes(c.t).subarray(c.remFrom), logp: c.logp });
       }
     }
     this.covers = covers;
     this.checked.clear();
   }
 
+  /** Next-token rows of the terminals, fetched in one call for all that lack one. */
+  private async terminalRows(signal?: AbortSignal): Promise<void> {
+    const missing = this.terminals.filter((c) => !this.rows.has(keyOf(c.ids)));
+    if (!missing.length) return;
+    const rows =
+      missing.length === 1
+        ? [await this.model.nextTokenLogProbs([...this.anchor, ...missing[0]!.ids], signal)]
+        : await this.model.nextTokenLogProbsBatch(
+            missing.map((c) => [...this.anchor, ...c.ids]),
+            signal,
+          );
+    this.modelCalls++;
+    missing.forEach((c, i) => this.rows.set(keyOf(c.ids), rows[i]!));
+  }
+
   /** The next-byte distribution after the bytes covered so far (one model call unless cached). */
   async distribution(stopIds: readonly number[], signal?: AbortSignal): Promise<ExactDistribution> {
     const T = this.T;
-    if (!this.tRow) {
-      this.tRow = await this.model.nextTokenLogProbs([...this.anchor, ...T.ids], signal);
-      this.modelCalls++;
-    }
-    const row = this.tRow;
+    await this.terminalRows(signal);
     const { firstByte } = this.tables;
     const width = Math.min(this.tables.width, this.model.vocabSize);
     const ref = Math.max(...this.covers.map((c) => c.logp));
-    const wT = Math.exp(T.logp - ref);
-    const tMass = new Float64Array(256);
-    let ordinary = 0;
-    for (let t = 0; t < width; t++) {
-      const b = firstByte[t]!;
-      if (b < 0) continue;
-      const p = Math.exp(row[t]!);
-      tMass[b] += p;
-      ordinary += p;
-    }
-    // Check canonicality in order of probability until the unchecked rest is negligible.
-    this.checked.clear();
-    let masked = 0;
-    let unchecked = ordinary;
-    const budget = this.opts.maxChecks ?? Infinity;
-    const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0, Number.isFinite(budget) ? budget + 1 : 64);
-    for (let i = 0; i < budget; i++) {
-      if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon * ordinary) break;
-      const t = ranked.at(i);
-      if (t < 0) break;
-      const p = Math.exp(row[t]!);
-      unchecked -= p;
-      const ok = validAfter(this.tokenizer, this.y, T.ids, t);
-      this.checked.set(t, ok);
-      if (!ok) {
-        tMass[firstByte[t]!] -= p;
-        masked += p;
-      }
-    }
     const bytes = new Float64Array(256);
-    for (let b = 0; b < 256; b++) bytes[b] = wT * Math.max(0, tMass[b]!);
-    let remMass = 0;
+    const fromT = new Float64Array(256);
+    let masked = 0;
+    let tOrdinary = 0;
+    let other = 0;
+    this.checked.clear();
+    for (const term of this.terminals) {
+      const key = keyOf(term.ids);
+      const row = this.rows.get(key)!;
+      const w = Math.exp(term.logp - ref);
+      if (!(w > 0)) continue;
+      const mass = new Float64Array(256);
+      let ordinary = 0;
+      for (let t = 0; t < width; t++) {
+        const b = firstByte[t]!;
+        if (b < 0) continue;
+        const p = Math.exp(row[t]!);
+        mass[b] += p;
+        ordinary += p;
+      }
+      // Check validity in order of probability until the unchecked rest is negligible.
+      const checked = new Map<number, boolean>();
+      let unchecked = ordinary;
+      let bad = 0;
+      const budget = this.opts.maxChecks ?? Infinity;
+      const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0, Number.isFinite(budget) ? budget + 1 : 64);
+      for (let i = 0; i < budget; i++) {
+        if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon * ordinary) break;
+        const t = ranked.at(i);
+        if (t < 0) break;
+        const p = Math.exp(row[t]!);
+        unchecked -= p;
+        const ok = validAfter(this.tokenizer, this.y, term.ids, t);
+        checked.set(t, ok);
+        if (!ok) {
+          mass[firstByte[t]!] -= p;
+          bad += p;
+        }
+      }
+      this.checked.set(key, checked);
+      for (let b = 0; b < 256; b++) bytes[b] += w * Math.max(0, mass[b]!);
+      if (term === T) {
+        for (let b = 0; b < 256; b++) fromT[b] = w * Math.max(0, mass[b]!);
+        masked = ordinary > 0 ? bad / ordinary : 0;
+        tOrdinary = w;
+      } else other += w;
+    }
     for (const c of this.covers) {
       if (!c.rem.length) continue;
       const w = Math.exp(c.logp - ref);
       bytes[c.rem[0]!] += w;
-      remMass += w;
+      other += w;
     }
+    // Only the canonical spelling can end the text here.
     const stops = new Map<number, number>();
-    for (const s of stopIds) if (s < width) stops.set(s, (stops.get(s) ?? 0) + wT * Math.exp(row[s]!));
+    const tRow = this.rows.get(keyOf(T.ids))!;
+    const wT = Math.exp(T.logp - ref);
+    for (const s of stopIds) if (s < width) stops.set(s, (stops.get(s) ?? 0) + wT * Math.exp(tRow[s]!));
     let z = 0;
     for (let b = 0; b < 256; b++) z += bytes[b]!;
     for (const v of stops.values()) z += v;
+    const tShare = new Float64Array(256);
+    for (let b = 0; b < 256; b++) tShare[b] = bytes[b]! > 0 ? fromT[b]! / bytes[b]! : 0;
     if (z > 0 && Number.isFinite(z)) {
       for (let b = 0; b < 256; b++) bytes[b] /= z;
       for (const [k, v] of stops) stops.set(k, v / z);
     }
-    const covered = wT + remMass;
-    return { bytes, stops, remainderShare: covered > 0 ? remMass / covered : 0, maskedMass: ordinary > 0 ? masked / ordinary : 0 };
+    const covered = tOrdinary + other;
+    return { bytes, stops, remainderShare: covered > 0 ? other / covered : 0, maskedMass: masked, tShare };
   }
 
   /**
    * The covers of y+b from those of y, with no model call: covers whose
-   * remainder starts with b lose that byte, and T grows by every canonical
-   * token starting with b. Needs the row distribution() fetched for T.
+   * remainder starts with b lose that byte, and every terminal grows by each
+   * valid token starting with b. Needs the rows distribution() fetched.
    */
   async advance(b: number, signal?: AbortSignal): Promise<void> {
-    const T = this.T;
-    if (!this.tRow) await this.distribution([], signal);
-    const row = this.tRow!;
+    await this.terminalRows(signal);
     const next: Cover[] = [];
     for (const c of this.covers) if (c.rem.length && c.rem[0] === b) next.push({ ids: c.ids, rem: c.rem.subarray(1), logp: c.logp });
     const ref = Math.max(...this.covers.map((c) => c.logp));
-    const single = new Uint8Array([b]);
-    const wT = T.logp - ref;
-    const extensions: Array<{ t: number; lq: number; checked: boolean }> = [];
-    const ts = this.tokenizer.tokensStartingWith(single);
-    for (let k = 0; k < ts.length; k++) {
-      const t = ts[k]!;
-      const lq = row[t]!;
-      if (lq === -Infinity || t >= this.model.vocabSize) continue;
-      const ok = this.checked.get(t);
-      // Unchecked tokens (past distribution()'s budget) count as valid there, so they are kept here too.
-      if (ok === false) continue;
-      // Unchecked covers too light to matter (below a hundredth of epsilon) are dropped; the one-byte token stays (it may be the new T).
-      if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2 && this.tables.length[t] !== 1) continue;
-      extensions.push({ t, lq, checked: ok === true || this.tables.length[t] === 1 });
+    const ts = this.tokenizer.tokensStartingWith(new Uint8Array([b]));
+    for (const term of this.terminals) {
+      const key = keyOf(term.ids);
+      const row = this.rows.get(key)!;
+      const checked = this.checked.get(key);
+      const wT = term.logp - ref;
+      for (let k = 0; k < ts.length; k++) {
+        const t = ts[k]!;
+        const lq = row[t]!;
+        if (lq === -Infinity || t >= this.model.vocabSize) continue;
+        let ok = checked?.get(t);
+        // Unchecked tokens count as valid in distribution(), so they are kept here too, unless too
+        // light to matter; one-byte tokens (the spellings of y+b) are always checked.
+        if (ok === undefined && this.tables.length[t] === 1) ok = validAfter(this.tokenizer, this.y, term.ids, t);
+        if (ok === false) continue;
+        if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2) continue;
+        next.push({ ids: [...term.ids, t], rem: this.tokenizer.tokenBytes(t).subarray(1), logp: term.logp + lq });
+      }
     }
-    // A flat model keeps thousands of light unchecked covers alive; the heaviest maxKeep are plenty.
-    const keep = this.opts.maxKeep ?? Infinity;
-    if (extensions.length > keep) {
-      extensions.sort((a, c) => Number(c.checked) - Number(a.checked) || c.lq - a.lq);
-      extensions.length = Math.max(keep, extensions.filter((e) => e.checked).length);
-    }
-    for (const { t, lq } of extensions) next.push({ ids: [...T.ids, t], rem: this.tokenizer.tokenBytes(t).subarray(1), logp: T.logp + lq });
     this.y = appendByte(this.y, b);
-    this.tRow = undefined;
     this.checked.clear();
-    // The new T is the cover that spells y exactly and is its canonical encoding; other covers
-    // that spell y exactly (unchecked ones) are not canonical and leave.
-    const canonical = this.tokenizer.encodeBytes(this.y);
-    const empties = next.filter((c) => c.rem.length === 0);
-    const t = empties.find((c) => sameIds(c.ids, canonical));
-    this.covers = next.filter((c) => c.rem.length > 0 || c === t);
-    if (!t) {
+    const keep = new Map<string, Cover>();
+    for (const c of next) {
+      const k = `${keyOf(c.ids)}|${c.rem.length}`;
+      const had = keep.get(k);
+      if (!had || had.logp < c.logp) keep.set(k, c);
+    }
+    this.covers = [...keep.values()];
+    const live = new Set(this.terminals.map((c) => keyOf(c.ids)));
+    for (const k of [...this.rows.keys()]) if (!live.has(k)) this.rows.delete(k);
+    const canon = this.canonical();
+    if (!this.covers.some((c) => c.rem.length === 0 && sameIds(c.ids, canon))) {
       // A tokenizer outside the assumptions lost T: start over from the bytes.
       await this.enumerate(signal);
     }
@@ -322,13 +375,19 @@ export class CoverState {
     if (!startsWithIds(this.T.ids, stable)) return;
     // Every cover shares the stable ids (same log-prob factor, which cancels), so strip them.
     this.covers = this.covers.filter((c) => startsWithIds(c.ids, stable)).map((c) => ({ ids: c.ids.slice(stable.length), rem: c.rem, logp: c.logp }));
+    const rows = [...this.rows];
+    this.rows.clear();
+    for (const [k, row] of rows) {
+      const ids = k === '' ? [] : k.split(',').map(Number);
+      if (startsWithIds(ids, stable)) this.rows.set(keyOf(ids.slice(stable.length)), row);
+    }
     this.anchor = [...this.anchor, ...stable];
     this.y = this.y.slice(s);
   }
 
   /** The next-token row for anchor+T, if distribution() fetched it. */
   get rowAfterT(): LogProbRow | undefined {
-    return this.tRow;
+    return this.rows.get(keyOf(this.T.ids));
   }
 
   /** Whether y equals `bytes` (for tests). */

@@ -54,7 +54,10 @@ export class ExactStrategy implements BoundaryStrategy {
       // Back to token level once the partial word is finished: covers with a remainder hold
       // almost nothing, or the chosen byte starts a new pre-token (no token crosses that
       // boundary, so T's own next-token row has all the mass there).
-      const finished = d.remainderShare < this.options.switchShare || (sym !== undefined && !sym.stop && startsNewPreToken(req.tokenizer, state.y, sym.value));
+      // T must carry that byte's mass itself: a valid non-canonical spelling (["\t\t", "\t"] before "}") cannot be reached from T.
+      const finished =
+        d.remainderShare < this.options.switchShare ||
+        (sym !== undefined && !sym.stop && d.tShare[sym.value]! > 1 - this.options.switchShare && startsNewPreToken(req.tokenizer, state.y, sym.value));
       if (finished || phase >= this.options.maxBytePhase) {
         const tail = state.tailForMask();
         const mask = new CanonicalTail(req.tokenizer, tail.bytes, tail.ids);
