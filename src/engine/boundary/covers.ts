@@ -81,6 +81,31 @@ interface Candidate {
 
 const keyOf = (ids: readonly number[]) => ids.join(',');
 
+const PROBE_BYTES = [' ', 'a', '}', '\n'].map((c) => new TextEncoder().encode(c));
+
+/**
+ * Valid spellings of x: encode(x), and the spelling of x inside encode(x+z)
+ * for one probe byte z per class (lookahead rules can split x differently
+ * when something follows), when a token boundary falls at |x|.
+ */
+function spellings(tokenizer: Tokenizer, x: Uint8Array): number[][] {
+  const out = [tokenizer.encodeBytes(x)];
+  const seen = new Set([keyOf(out[0]!)]);
+  for (const z of PROBE_BYTES) {
+    const ids = tokenizer.encodeBytes(concatBytes(x, z));
+    let len = 0;
+    let k = 0;
+    while (k < ids.length && len < x.length) len += tokenizer.tokenBytes(ids[k++]!).length;
+    if (len !== x.length) continue;
+    const sp = ids.slice(0, k);
+    if (!seen.has(keyOf(sp))) {
+      seen.add(keyOf(sp));
+      out.push(sp);
+    }
+  }
+  return out;
+}
+
 /**
  * The covers of the bytes after a stable anchor, their probabilities, and the
  * incremental update as bytes are appended.
@@ -165,17 +190,19 @@ export class CoverState {
     const T = this.canonical();
     // Splits where some token starts with the rest of y: only those can end a cover. Tokens do not cross
     // pre-token boundaries, so in a tail like " return thi" only the splits inside " thi" have any.
-    const lefts = new Map<number, number[]>();
+    // The left part before split i is encode(y[:i]), or (lookahead rules) another valid spelling
+    // of y[:i]: the one a following byte of some class induces, e.g. "\t\t" "\t" before "}".
+    const lefts = new Map<number, number[][]>();
     const starting = new Map<number, ArrayLike<number>>();
     for (let i = 0; i < n; i++) {
       const ts = tokenizer.tokensStartingWith(y.subarray(i));
       if (!ts.length) continue;
       starting.set(i, ts);
-      lefts.set(i, i === 0 ? [] : tokenizer.encodeBytes(y.subarray(0, i)));
+      lefts.set(i, i === 0 ? [[]] : spellings(tokenizer, y.subarray(0, i)));
     }
     // Every prefix of every left part and of T needs a next-token row: one batch.
     const need = new Map<string, number[]>();
-    for (const seq of [...lefts.values(), T]) for (let j = 0; j <= seq.length; j++) need.set(keyOf(seq.slice(0, j)), seq.slice(0, j));
+    for (const seq of [...[...lefts.values()].flat(), T]) for (let j = 0; j <= seq.length; j++) need.set(keyOf(seq.slice(0, j)), seq.slice(0, j));
     const keys = [...need.keys()];
     const seqs = keys.map((k) => [...this.anchor, ...need.get(k)!]);
     const rows = await this.model.nextTokenLogProbsBatch(seqs, signal);
@@ -192,18 +219,20 @@ export class CoverState {
     this.rows.clear();
     this.rows.set(tKey, rowOf.get(tKey)!);
     const cands: Candidate[] = [];
-    for (const [i, left] of lefts) {
-      const lp = seqLogp(left);
-      if (lp === -Infinity) continue;
-      const row = rowOf.get(keyOf(left))!;
-      const ts = starting.get(i)!;
-      for (let k = 0; k < ts.length; k++) {
-        const t = ts[k]!;
-        const l = lp + row[t]!;
-        if (l === -Infinity) continue;
-        const ids = [...left, t];
-        if (this.tables.length[t] === n - i && keyOf(ids) === tKey) continue; // T is in already
-        cands.push({ ids, before: y.subarray(0, i), beforeIds: left, t, logp: l, remFrom: n - i });
+    for (const [i, variants] of lefts) {
+      for (const left of variants) {
+        const lp = seqLogp(left);
+        if (lp === -Infinity) continue;
+        const row = rowOf.get(keyOf(left))!;
+        const ts = starting.get(i)!;
+        for (let k = 0; k < ts.length; k++) {
+          const t = ts[k]!;
+          const l = lp + row[t]!;
+          if (l === -Infinity) continue;
+          const ids = [...left, t];
+          if (this.tables.length[t] === n - i && keyOf(ids) === tKey) continue; // T is in already
+          cands.push({ ids, before: y.subarray(0, i), beforeIds: left, t, logp: l, remFrom: n - i });
+        }
       }
     }
     cands.sort((a, b) => b.logp - a.logp);
@@ -334,18 +363,29 @@ export class CoverState {
       const row = this.rows.get(key)!;
       const checked = this.checked.get(key);
       const wT = term.logp - ref;
+      const unchecked: number[] = [];
       for (let k = 0; k < ts.length; k++) {
         const t = ts[k]!;
         const lq = row[t]!;
         if (lq === -Infinity || t >= this.model.vocabSize) continue;
-        let ok = checked?.get(t);
-        // Unchecked tokens count as valid in distribution(), so they are kept here too, unless too
-        // light to matter; one-byte tokens (the spellings of y+b) are always checked.
-        if (ok === undefined && this.tables.length[t] === 1) ok = validAfter(this.tokenizer, this.y, term.ids, t);
+        const ok = checked?.get(t);
         if (ok === false) continue;
-        if (ok === undefined && this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2) continue;
+        if (ok === undefined) {
+          // Light unchecked tokens are dropped; the one-byte token (a spelling of y+b) never is.
+          if (this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2 && this.tables.length[t] !== 1) continue;
+          unchecked.push(t);
+          continue;
+        }
         next.push({ ids: [...term.ids, t], rem: this.tokenizer.tokenBytes(t).subarray(1), logp: term.logp + lq });
       }
+      // Tokens starting with b that distribution() left unchecked: check the heaviest now (few tokens
+      // start with one byte), keep the rest unchecked (counted as valid, as distribution() did).
+      unchecked.sort((a, c) => row[c]! - row[a]!);
+      const budget = this.opts.maxChecks ?? Infinity;
+      unchecked.forEach((t, i) => {
+        if ((i < budget || this.tables.length[t] === 1) && !validAfter(this.tokenizer, this.y, term.ids, t)) return;
+        next.push({ ids: [...term.ids, t], rem: this.tokenizer.tokenBytes(t).subarray(1), logp: term.logp + row[t]! });
+      });
     }
     this.y = appendByte(this.y, b);
     this.checked.clear();
