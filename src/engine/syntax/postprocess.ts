@@ -442,7 +442,12 @@ function stopInText(ctx: CompletionContext, g: string, final: boolean): number |
           if (eol < 0 && !final) return undefined;
           return eol < 0 ? g.length : eol;
         }
-        if (mode === 'line' && !closerOnly) return undefined; // `foo(x|)`: the model may close the call itself; trimOverlap handles it
+        if (mode === 'line' && !closerOnly) {
+          // `foo(x|)`: the model may close the call itself (trimOverlap removes the
+          // suffix's copy); keep scanning so the end-of-line stop still applies.
+          depth = 0;
+          continue;
+        }
         return closerOnly ? trimCut(g, lineStart) : i;
       }
     }

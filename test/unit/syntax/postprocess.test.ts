@@ -260,3 +260,11 @@ test('CRLF files: stop rules, overlap and reindent work on \\r\\n lines', () => 
   const tabs: CompletionContext = { languageId: 'go', prefix: 'func f() {\r\n\tif true {\r\n\t\tx := 1\r\n\t}\r\n\t', suffix: '\r\n}\r\n' };
   assert.equal(reindent(tabs, 'for {\r\n        break\r\n    }'), 'for {\r\n\t\tbreak\r\n\t}');
 });
+
+test('line mode: closing a bracket opened before the cursor still stops at the end of the line', () => {
+  // `print(na|)`: the model writes `me)` and then runs on into the next statement.
+  const ctx = { languageId: 'python', prefix: 'def f(name):\n    print(na', suffix: ')\n' };
+  const stopAt = createStopAt({ ...ctx, mode: 'line' });
+  const generated = new TextEncoder().encode('me)\n    print(1)\n');
+  assert.equal(stopAt(generated), 'me)'.length);
+});
