@@ -5,7 +5,7 @@
  * from the corpus's test split). Modes run side by side on each position, in
  * rotating order so that none always finds the other's KV cache warm.
  *
- * Environment: SUBWORD_BENCH_MODEL (model folder; default models/subword-tiny,
+ * Environment: SUBWORD_BENCH_MODEL (model folder; default the bundled model,
  * else the random-weight fixture, said in the output), SUBWORD_BENCH_POSITIONS
  * (default 60), SUBWORD_BENCH_MAX_TOKENS (default 32).
  */
@@ -16,6 +16,7 @@ import { CompletionCore } from '../src/engine/completion/core';
 import { parseCases } from '../src/engine/eval/cases';
 import { silentLogger } from '../src/engine/log';
 import { loadModel } from '../src/engine/model/load';
+import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { BENCHES } from './registry';
 import { percentile, printTable } from './util';
 
@@ -25,9 +26,9 @@ BENCHES.push({
   name: 'boundary',
   summary: 'exact vs heal vs naive: time to ghost text on random-character cursor positions (ratios)',
   async run() {
-    const tiny = join(ROOT, 'models', 'subword-tiny');
+    const bundled = join(ROOT, 'models', BUNDLED_MODEL_NAME);
     const fixture = join(ROOT, 'test', 'fixtures', 'models', 'subword-nomanifest');
-    const dir = process.env.SUBWORD_BENCH_MODEL ?? (existsSync(tiny) ? tiny : fixture);
+    const dir = process.env.SUBWORD_BENCH_MODEL ?? (existsSync(bundled) ? bundled : fixture);
     const n = Number(process.env.SUBWORD_BENCH_POSITIONS ?? 60);
     const maxTokens = Number(process.env.SUBWORD_BENCH_MAX_TOKENS ?? 32);
     const cases = parseCases(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'heldout-spans.jsonl'), 'utf8')).slice(0, n);
