@@ -59,8 +59,20 @@ const PROBES = [' ', 'a', '}', '\n'].map((c) => new TextEncoder().encode(c));
  */
 export function prefixValid(tokenizer: Tokenizer, bytes: Uint8Array, ids: readonly number[]): boolean {
   if (sameIds(tokenizer.encodeBytes(bytes), ids)) return true;
+  if (!lookaheadSensitive(bytes)) return false;
   for (const z of PROBES) if (startsWithIds(tokenizer.encodeBytes(concatBytes(bytes, z)), ids)) return true;
   return false;
+}
+
+/**
+ * Whether a continuation can still change how the end of `bytes` splits:
+ * trailing whitespace (`\s+(?!\S)`, `\s*[\r\n]+`) or an apostrophe
+ * (contractions). Elsewhere regex pre-tokenizers decide without lookahead,
+ * and the probes would only cost time.
+ */
+export function lookaheadSensitive(bytes: Uint8Array): boolean {
+  const b = bytes[bytes.length - 1];
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c || b === 0x27;
 }
 
 /** Whether idsBefore + [t] is valid (see prefixValid), idsBefore spelling bytesBefore from a stable boundary. */

@@ -17,7 +17,7 @@
 import type { NextTokenModel } from '../model/types';
 import type { Tokenizer } from '../tokenizers/types';
 import type { ByteDistribution } from './types';
-import { tokenTables, validAfter, type TokenTables } from './canonical';
+import { lookaheadSensitive, tokenTables, validAfter, type TokenTables } from './canonical';
 import { appendByte, concatBytes, logSumExp, RankedTokens, sameBytes, sameIds, startsWithIds, type LogProbRow } from './util';
 
 export interface Cover {
@@ -90,6 +90,7 @@ const PROBE_BYTES = [' ', 'a', '}', '\n'].map((c) => new TextEncoder().encode(c)
  */
 function spellings(tokenizer: Tokenizer, x: Uint8Array): number[][] {
   const out = [tokenizer.encodeBytes(x)];
+  if (!lookaheadSensitive(x)) return out;
   const seen = new Set([keyOf(out[0]!)]);
   for (const z of PROBE_BYTES) {
     const ids = tokenizer.encodeBytes(concatBytes(x, z));
