@@ -6,8 +6,8 @@ suite('settings', () => {
   test('changing subword.completion.boundary through the configuration API reaches the typed config', async () => {
     const { api } = await subword();
     try {
-      assert.equal(api.ctx.config.completion.boundary, 'exact');
-      for (const mode of ['heal', 'naive', 'exact'] as const) {
+      assert.equal(api.ctx.config.completion.boundary, 'heal');
+      for (const mode of ['exact', 'naive', 'heal'] as const) {
         await setSetting('subword.completion.boundary', mode);
         await waitFor(`boundary ${mode}`, () => api.ctx.config.completion.boundary === mode);
       }
@@ -27,8 +27,8 @@ suite('settings', () => {
       await waitForLog(api, /Setting subword\.completion\.maxTokens has an invalid value -5: must be at least 1/);
       assert.equal(api.ctx.config.completion.maxTokens, 64);
       // Another settings change re-reads everything; the same bad value is not reported again.
-      await setSetting('subword.completion.boundary', 'heal');
-      await waitFor('boundary heal', () => api.ctx.config.completion.boundary === 'heal');
+      await setSetting('subword.completion.boundary', 'exact');
+      await waitFor('boundary exact', () => api.ctx.config.completion.boundary === 'exact');
       assert.equal(api.ctx.config.completion.maxTokens, 64);
       await new Promise((r) => setTimeout(r, 200));
       const log = await readSubwordLog(api);
@@ -37,17 +37,17 @@ suite('settings', () => {
       await setSetting('subword.completion.maxTokens', undefined);
       await setSetting('subword.completion.boundary', undefined);
     }
-    await waitFor('maxTokens back to default', () => api.ctx.config.completion.maxTokens === 64 && api.ctx.config.completion.boundary === 'exact');
+    await waitFor('maxTokens back to default', () => api.ctx.config.completion.maxTokens === 64 && api.ctx.config.completion.boundary === 'heal');
   });
 
-  test('an unknown enum value for subword.completion.boundary falls back to "exact" with a warning', async () => {
+  test('an unknown enum value for subword.completion.boundary falls back to the default "heal" with a warning', async () => {
     const { api } = await subword();
     try {
-      await setSetting('subword.completion.boundary', 'heal');
-      await waitFor('boundary heal', () => api.ctx.config.completion.boundary === 'heal');
+      await setSetting('subword.completion.boundary', 'naive');
+      await waitFor('boundary naive', () => api.ctx.config.completion.boundary === 'naive');
       await setSetting('subword.completion.boundary', 'sideways');
       await waitForLog(api, /Setting subword\.completion\.boundary has an invalid value "sideways"/);
-      assert.equal(api.ctx.config.completion.boundary, 'exact');
+      assert.equal(api.ctx.config.completion.boundary, 'heal');
     } finally {
       await setSetting('subword.completion.boundary', undefined);
     }
