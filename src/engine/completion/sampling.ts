@@ -1,13 +1,4 @@
 /** Randomness for sampled completions (temperature > 0). */
 
-/** A small seeded generator (mulberry32) for reproducible sampling in tests and eval. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator for reproducible sampling in tests and eval. */
+export { seededRandom } from '../random';

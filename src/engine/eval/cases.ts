@@ -5,6 +5,8 @@
  * characters, so the cursor usually sits inside a token).
  */
 
+import { seededRandom } from '../random';
+
 /** One infilling case. Field names follow HumanEval-infilling. */
 export interface EvalCase {
   readonly task_id: string;
@@ -47,17 +49,8 @@ export function parseCases(text: string, source = 'input'): EvalCase[] {
   return out;
 }
 
-/** A small, fast, seedable PRNG (mulberry32); the same seed gives the same spans everywhere. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded PRNG; the same seed gives the same spans everywhere. */
+export const seededUniform = seededRandom;
 
 export interface SourceFile {
   readonly path: string;

@@ -6,6 +6,7 @@
  * and judges the results.
  */
 import { wordTester } from './lexical';
+import { seededRandom as mulberry32 } from '../random';
 
 /** One cursor position: a file cut inside an identifier. */
 export interface MidIdentifierCase {
@@ -18,17 +19,6 @@ export interface MidIdentifierCase {
   readonly cut: number;
 }
 
-/** Deterministic PRNG (mulberry32) so the sampled positions are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Picks `count` positions strictly inside identifiers of at least `minLength`

@@ -6,21 +6,13 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../../src/engine/random';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const FULL = process.env.SUBWORD_TOK_FULL === '1';
 
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded PRNG, so failures reproduce. */
+export const rng = seededRandom;
 
 function listFiles(dir: string, exts: readonly string[], limit: number, depth = 3): string[] {
   const out: string[] = [];

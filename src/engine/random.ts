@@ -1,0 +1,15 @@
+/**
+ * The one seeded PRNG of the engine (mulberry32): small, fast, and the same
+ * seed gives the same sequence everywhere, so sampled completions, eval spans
+ * and benchmark positions are reproducible.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
