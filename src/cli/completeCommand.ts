@@ -4,11 +4,13 @@
  * protect).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BoundaryMode } from '../engine/boundary/types';
 import { CompletionEngine } from '../engine/completion/engine';
 import type { Logger } from '../engine/log';
 import { BUNDLED_MODEL_NAME } from '../engine/models';
+import { parseFlags, type ParsedArgs } from './args';
+import { languageForPath } from './languages';
 import type { CliIo, Subcommand } from './subcommands';
 
 const HELP = `Usage:
@@ -32,57 +34,11 @@ Options:
   --verbose                     log to standard error
 `;
 
-const EXT_LANGUAGE: Record<string, string> = {
-  '.py': 'python',
-  '.js': 'javascript',
-  '.mjs': 'javascript',
-  '.cjs': 'javascript',
-  '.jsx': 'javascriptreact',
-  '.ts': 'typescript',
-  '.mts': 'typescript',
-  '.cts': 'typescript',
-  '.tsx': 'typescriptreact',
-  '.json': 'json',
-  '.md': 'markdown',
-  '.css': 'css',
-  '.html': 'html',
-  '.sh': 'shellscript',
-  '.rs': 'rust',
-  '.go': 'go',
-  '.java': 'java',
-  '.c': 'c',
-  '.h': 'c',
-  '.cpp': 'cpp',
-};
-
-export interface ParsedArgs {
-  readonly flags: Map<string, string>;
-  readonly switches: Set<string>;
-}
-
 const SWITCHES = new Set(['json', 'verbose', 'help']);
 
+/** The complete command's options. */
 export function parseArgs(args: readonly string[]): ParsedArgs {
-  const flags = new Map<string, string>();
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-h') {
-      switches.add('help');
-      continue;
-    }
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (SWITCHES.has(name)) {
-      switches.add(name);
-      continue;
-    }
-    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    flags.set(name, value);
-  }
-  return { flags, switches };
+  return parseFlags(args, SWITCHES);
 }
 
 function num(flags: Map<string, string>, name: string): number | undefined {
@@ -144,11 +100,11 @@ export const completeCommand: Subcommand = {
       prefix = text.slice(0, at);
       suffix = text.slice(at);
       path = file === '-' ? undefined : file;
-      languageId ??= EXT_LANGUAGE[extname(file).toLowerCase()];
+      languageId ??= languageForPath(file);
     } else if (flags.has('prefix-file')) {
       prefix = await readInput(flags.get('prefix-file')!, io);
       suffix = flags.has('suffix-file') ? await readInput(flags.get('suffix-file')!, io) : '';
-      languageId ??= EXT_LANGUAGE[extname(flags.get('prefix-file')!).toLowerCase()];
+      languageId ??= languageForPath(flags.get('prefix-file')!);
     } else {
       io.stderr(HELP);
       return 2;

@@ -16,6 +16,7 @@ import { runEval } from '../engine/eval/run';
 import { silentLogger, type Logger } from '../engine/log';
 import { finalizeCompletion } from '../engine/syntax/postprocess';
 import { loadModel } from '../engine/model/load';
+import { parseFlags } from './args';
 import type { CliIo, Subcommand } from './subcommands';
 
 const HELP = `Usage:
@@ -52,29 +53,6 @@ case, starting at a random character, 1..--max-middle characters long
 `;
 
 const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose', 'postprocess']);
-
-function parse(args: readonly string[]): { flags: Map<string, string>; switches: Set<string> } {
-  const flags = new Map<string, string>();
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-h') {
-      switches.add('help');
-      continue;
-    }
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (SWITCHES.has(name)) {
-      switches.add(name);
-      continue;
-    }
-    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    flags.set(name, value);
-  }
-  return { flags, switches };
-}
 
 function int(flags: Map<string, string>, name: string, fallback: number): number {
   const v = flags.get(name);
@@ -166,7 +144,7 @@ export const evalCommand: Subcommand = {
   name: 'eval',
   summary: 'Measure the boundary modes on infilling cases (exact match, bits per byte, pass@1)',
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { flags, switches } = parse(args);
+    const { flags, switches } = parseFlags(args, SWITCHES);
     if (switches.has('help')) {
       io.stdout(HELP);
       return 0;

@@ -5,7 +5,8 @@
  * identifiers that fragment the most under a tokenizer.
  */
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
+import { languageForPath } from './languages';
 import type { Logger } from '../engine/log';
 import { blockSpans } from '../engine/syntax/blocks';
 import { identifierTokensAt, mostFragmentedIdentifiers } from '../engine/syntax/identifierTokens';
@@ -21,35 +22,6 @@ const USAGE = `Usage: subword syntax FILE [--language ID] [--at LINE:COL] [--fra
   --fragments N   list the N identifiers that take the most tokens
   --tokenizer ID  tokenizer for token counts (default o200k_base; see \`subword tokenizers\`)
 `;
-
-/** File extension -> VS Code language id (the languages with a grammar, and C). */
-const EXTENSIONS: Record<string, string> = {
-  '.py': 'python',
-  '.js': 'javascript',
-  '.mjs': 'javascript',
-  '.cjs': 'javascript',
-  '.jsx': 'javascriptreact',
-  '.ts': 'typescript',
-  '.mts': 'typescript',
-  '.cts': 'typescript',
-  '.tsx': 'typescriptreact',
-  '.rs': 'rust',
-  '.go': 'go',
-  '.java': 'java',
-  '.c': 'c',
-  '.h': 'c',
-  '.cc': 'cpp',
-  '.cpp': 'cpp',
-  '.hpp': 'cpp',
-  '.cs': 'csharp',
-  '.rb': 'ruby',
-  '.php': 'php',
-  '.sh': 'shellscript',
-  '.bash': 'shellscript',
-  '.css': 'css',
-  '.ini': 'ini',
-  '.ps1': 'powershell',
-};
 
 function stderrLogger(io: CliIo): Logger {
   return { trace() {}, debug() {}, info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${String(m)}\n`) };
@@ -89,7 +61,7 @@ export const syntaxCommand: Subcommand = {
       io.stderr(`cannot read ${file}: ${(err as Error).message}\n`);
       return 1;
     }
-    const languageId = flags.get('language') ?? EXTENSIONS[extname(file).toLowerCase()] ?? 'plaintext';
+    const languageId = flags.get('language') ?? languageForPath(file) ?? 'plaintext';
     const service = new SyntaxService({ grammarsDir: join(io.packageRoot, 'grammars'), logger: stderrLogger(io), parseTimeoutMs: 2000 });
     try {
       const lang = await service.language(languageId);
