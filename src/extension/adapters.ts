@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { CompletionRequest } from '../engine/completion/core';
-import type { TextChange } from '../engine/syntax/service';
+import { fromEditorChanges, type TextChange } from '../engine/syntax/service';
 import { utf16ToUtf8, utf8ToUtf16 } from '../engine/syntax/offsets';
 import type { LineEdit } from './documentTokens';
 import { PREFIX_CHARS, splitAtCursor, SUFFIX_CHARS } from './text';
@@ -62,15 +62,8 @@ export function lineEdits(changes: readonly vscode.TextDocumentContentChangeEven
  * one (what SyntaxService.updateDocument expects).
  */
 export function syntaxChanges(changes: readonly vscode.TextDocumentContentChangeEvent[]): TextChange[] {
-  return [...changes]
-    .sort((a, b) => b.rangeOffset - a.rangeOffset)
-    .map((c) => ({
-      start: c.rangeOffset,
-      oldEnd: c.rangeOffset + c.rangeLength,
-      text: c.text,
-      startPosition: { row: c.range.start.line, column: c.range.start.character },
-      oldEndPosition: { row: c.range.end.line, column: c.range.end.character },
-    }));
+  // VS Code's change events already have the shape the engine's converter reads.
+  return fromEditorChanges(changes);
 }
 
 /** UTF-8 byte offset of a character position within its line's text. */
