@@ -121,6 +121,8 @@ class RawOrt {
     this.layout.pastNames.forEach((n, i) => {
       feeds[n] = past ? past[i]! : new ort.Tensor('float32', new Float32Array(0), [1, this.layout.kvHeads, 0, this.layout.headDim]);
     });
+    // Generation reads the last row only; a graph that can skip the rest does.
+    if (this.layout.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     return this.session.run(feeds);
   }
 

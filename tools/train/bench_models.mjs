@@ -23,6 +23,8 @@ function feeds(m, ids, past, pastLen) {
   for (let l = 0; l < m.nLayer; l++) for (const kv of ["key", "value"]) {
     f[`past_key_values.${l}.${kv}`] = past ? past[`present.${l}.${kv}`] : new ort.Tensor("float32", new Float32Array(0), [1, m.H, 0, m.HD]);
   }
+  // generation needs the last position's logits only (graphs made with logits_keep.py)
+  if (m.sess.inputNames.includes("num_logits_to_keep")) f.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(1n), []);
   return f;
 }
 const ids = Array.from({ length: 512 }, (_, i) => (i * 7919) % 1000);

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Export a checkpoint (or a random init, for latency probing) to ONNX with a KV cache,
 using Optimum/transformers.js I/O names. Optionally store weights as fp16 (Cast to fp32
-at load; onnxruntime constant-folds the Cast, so compute stays fp32) to halve the file."""
+at load; onnxruntime constant-folds the Cast, so compute stays fp32) to halve the file, and
+optionally add the int64 scalar input num_logits_to_keep (logits_keep.py: the vocabulary
+projection runs for the last k positions only, 0 = all), which makes a generation prefill
+cheaper while the same file still scores every position."""
 import argparse, json, os, sys
 import numpy as np
 import torch
@@ -9,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import GPT, get_config
 import onnx
 from onnx import helper, numpy_helper, TensorProto
+from logits_keep import add_logits_to_keep_file
 
 
 def load_model(ckpt=None, config=None, vocab=None, ctx=2048):
@@ -23,7 +27,7 @@ def load_model(ckpt=None, config=None, vocab=None, ctx=2048):
     return m
 
 
-def export(m, path, fp16_storage=False):
+def export(m, path, fp16_storage=False, logits_to_keep=False):
     cfg = m.cfg
     L, H, hd = cfg["n_layer"], cfg["n_head"], cfg["d_model"] // cfg["n_head"]
     B, S, P = 1, 3, 2
@@ -54,6 +58,9 @@ def export(m, path, fp16_storage=False):
     onnx.save(mp, path)
     if fp16_storage:
         to_fp16_storage(path, path)
+    if logits_to_keep:
+        add_logits_to_keep_file(path, path)
+        in_names.insert(3, "num_logits_to_keep")
     onnx.checker.check_model(path)
     return in_names, out_names
 
@@ -102,6 +109,8 @@ if __name__ == "__main__":
     ap.add_argument("--out", required=True)
     ap.add_argument("--fp16-storage", action="store_true")
     ap.add_argument("--reference")
+    ap.add_argument("--logits-to-keep", action="store_true",
+                    help="add the int64 scalar input num_logits_to_keep (logits for the last k positions; 0 = all)")
     a = ap.parse_args()
     m = load_model(a.ckpt, a.config, a.vocab, a.ctx)
     if a.fp16_storage:
@@ -109,7 +118,7 @@ if __name__ == "__main__":
         with torch.no_grad():
             for p in m.parameters():
                 p.copy_(p.half().float())
-    export(m, a.out, a.fp16_storage)
+    export(m, a.out, a.fp16_storage, a.logits_to_keep)
     if a.reference:
         reference(m, a.reference)
     print("exported", a.out, os.path.getsize(a.out), "bytes", m.n_params(), "params")

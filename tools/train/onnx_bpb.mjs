@@ -23,6 +23,8 @@ for (const d of docs) {
       attention_mask: new ort.Tensor("int64", new BigInt64Array(s).fill(1n), [1, s]),
       position_ids: new ort.Tensor("int64", BigInt64Array.from({ length: s }, (_, i) => BigInt(i)), [1, s]),
     };
+    // every position is scored: keep all logits (0) on graphs with num_logits_to_keep
+    if (sess.inputNames.includes("num_logits_to_keep")) f.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(0n), []);
     for (let l = 0; l < nLayer; l++) for (const kv of ["key", "value"]) f[`past_key_values.${l}.${kv}`] = new ort.Tensor("float32", new Float32Array(0), [1, Number(H), 0, Number(HD)]);
     const out = await sess.run(f);
     const V = out.logits.dims[2];

@@ -35,8 +35,18 @@ def quantize(src, dst, fp16_rest=False):
                 a = n.input[0]
                 aq, asc, azp = base + "_Aq", base + "_Ascale", base + "_Azp"
                 mi, mf, ss = base + "_MMI", base + "_MMIf", base + "_scales"
+                ks = producers.get(a)
+                if ks is not None and ks.name == "logits_keep_slice":
+                    # num_logits_to_keep (logits_keep.py): quantize every position, then
+                    # slice, so the activation scale and the kept rows match the full graph
+                    new_nodes += [
+                        helper.make_node("DynamicQuantizeLinear", [ks.input[0]], [aq + "_all", asc, azp], name=base + "_dql"),
+                        helper.make_node("Slice", [aq + "_all"] + list(ks.input[1:]), [aq], name="logits_keep_slice_q"),
+                    ]
+                    drop.add(id(ks))
+                else:
+                    new_nodes.append(helper.make_node("DynamicQuantizeLinear", [a], [aq, asc, azp], name=base + "_dql"))
                 new_nodes += [
-                    helper.make_node("DynamicQuantizeLinear", [a], [aq, asc, azp], name=base + "_dql"),
                     helper.make_node("MatMulInteger", [aq, qn, azp, zn], [mi], name=base + "_mmi"),
                     helper.make_node("Cast", [mi], [mf], to=TensorProto.FLOAT, name=base + "_cast"),
                     helper.make_node("Mul", [asc, sn], [ss], name=base + "_scalemul"),

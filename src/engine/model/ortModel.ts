@@ -20,6 +20,13 @@ export interface GraphLayout {
   readonly hasAttentionMask: boolean;
   readonly hasPositionIds: boolean;
   readonly hasCacheBranch: boolean;
+  /**
+   * The graph takes `num_logits_to_keep` (int64 scalar; Hugging Face's name,
+   * added by tools/train/logits_keep.py): logits only for the last k
+   * positions, 0 = all. A prefill then skips the vocabulary projection of
+   * every prompt position but the last.
+   */
+  readonly hasLogitsToKeep: boolean;
   readonly nLayer: number;
   readonly kvHeads: number;
   readonly headDim: number;
@@ -43,6 +50,8 @@ export interface RunnerStats {
   runMs: number;
   /** Tokens that went through the model. */
   tokensComputed: number;
+  /** Logits rows the model returned (fewer than tokensComputed with num_logits_to_keep or last-position graphs). */
+  logitsRows: number;
   /** Tokens whose keys/values were reused from the cache. */
   tokensReused: number;
   /** Requests (single or batch) that could reuse at least one cached token. */
@@ -50,7 +59,7 @@ export interface RunnerStats {
   requests: number;
 }
 
-const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|use_cache_branch|past_key_values\.\d+\.(key|value))$/;
+const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|use_cache_branch|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
 
 /** Reads and checks the graph's I/O; throws ModelFolderError naming the file. */
 export function inspectGraph(session: ort.InferenceSession, modelPath: string): GraphLayout {
@@ -93,6 +102,7 @@ export function inspectGraph(session: ort.InferenceSession, modelPath: string): 
     hasAttentionMask: session.inputNames.includes('attention_mask'),
     hasPositionIds: session.inputNames.includes('position_ids'),
     hasCacheBranch: session.inputNames.includes('use_cache_branch'),
+    hasLogitsToKeep: session.inputNames.includes('num_logits_to_keep'),
     nLayer,
     kvHeads,
     headDim,
@@ -164,7 +174,7 @@ export async function createSession(modelPath: string, threads: number): Promise
 export class OrtNextTokenModel implements NextTokenModel {
   readonly vocabSize: number;
   readonly contextLength: number;
-  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, tokensReused: 0, cacheHits: 0, requests: 0 };
+  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, logitsRows: 0, tokensReused: 0, cacheHits: 0, requests: 0 };
   private cache: KvCache;
   private readonly prefillChunk: number;
   private readonly maxBatch: number;
@@ -199,7 +209,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     } catch (err) {
       throw new ModelFolderError(modelPath, `a test run failed: ${(err as Error).message.split('\n')[0]}`);
     }
-    this.layout.lastPositionLogits = out.logits!.dims[1] === 1;
+    this.layout.lastPositionLogits = !this.layout.hasLogitsToKeep && out.logits!.dims[1] === 1;
     // Batched rows must give the same numbers as single runs. Dynamically
     // quantized (int8) graphs compute one activation scale over the whole
     // batch, padding included, so a row's logits depend on its neighbours:
@@ -214,7 +224,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       const a = alone.logits!.data as Float32Array;
       const t = together.logits!.data as Float32Array;
       const aRow = (alone.logits!.dims[1]! - 1) * V;
-      const tRow = (b * R + (R === 3 ? rows[b]!.length - 1 : R - 1)) * V;
+      const tRow = (b * R + logitsRow(rows[b]!.length, 3, R)) * V;
       for (let i = 0; i < V; i++) diff = Math.max(diff, Math.abs(a[aRow + i]! - t[tRow + i]!));
     }
     this.batchConsistent = !(diff > 1e-3);
@@ -222,6 +232,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.stats.runs = 0;
     this.stats.runMs = 0;
     this.stats.tokensComputed = 0;
+    this.stats.logitsRows = 0;
   }
 
   /** Whether batched rows reproduce single runs (false for dynamically quantized graphs). */
@@ -346,7 +357,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       const V = logits.dims[2]!;
       const half = logits.type === 'float16';
       tails.forEach((t, k) => {
-        const row = rows === width ? t.length - 1 : rows - 1;
+        const row = logitsRow(t.length, width, rows);
         results[group[k]!] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (k * rows + row) * V, V, half);
       });
       this.stats.tokensReused += shared * group.length;
@@ -372,6 +383,8 @@ export class OrtNextTokenModel implements NextTokenModel {
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [B, width]) };
     if (this.layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', mask, [B, pastLen + width]);
     if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', pos, [B, width]);
+    // Only the rows the caller reads: the last position of each row.
+    if (this.layout.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(width - Math.min(...rows.map((r) => r.length)) + 1)), []);
     if (this.layout.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
     this.layout.pastNames.forEach((n, i) => (feeds[n] = past[i]!));
     const t0 = performance.now();
@@ -381,6 +394,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     for (const r of rows) this.stats.tokensComputed += r.length;
     const logits = out.logits;
     if (!logits || logits.dims.length !== 3) throw new Error(`model returned logits of shape [${logits?.dims.join(', ')}]; expected [batch, sequence, vocab]`);
+    this.stats.logitsRows += logits.dims[0]! * logits.dims[1]!;
     if (logits.dims[2]! < this.vocabSize) throw new Error(`model's logits width ${logits.dims[2]} is smaller than the tokenizer's ${this.vocabSize} ids`);
     return out;
   }
@@ -416,6 +430,17 @@ export class OrtNextTokenModel implements NextTokenModel {
       return new ort.Tensor(t.type as 'float32', dst, [B, t.dims[1]!, t.dims[2]!, t.dims[3]!]);
     });
   }
+}
+
+/**
+ * Index, among the `returned` logits rows of a run, of the row after the
+ * last token of a row of `len` tokens right-padded to `width`: the graph
+ * returns the last `returned` positions (all, the last one, or k of them).
+ */
+function logitsRow(len: number, width: number, returned: number): number {
+  const r = len - 1 - (width - returned);
+  if (r < 0) throw new Error(`model returned ${returned} logits rows for ${width} positions; the row of position ${len - 1} is missing`);
+  return r;
 }
 
 export function commonPrefix(a: readonly number[], b: readonly number[]): number {
