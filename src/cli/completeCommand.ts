@@ -117,7 +117,7 @@ export const completeCommand: Subcommand = {
       if (verbose) io.stderr(`[${level}] ${m instanceof Error ? m.message : m}\n`);
     };
     const logger: Logger = { trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-    const engine = CompletionEngine.create({ modelDir, threads: num(flags, 'threads') ?? 1, logger });
+    const engine = CompletionEngine.create({ modelDir, threads: num(flags, 'threads') ?? 1, logger, grammarsDir: join(io.packageRoot, 'grammars') });
     try {
       const info = await engine.whenReady();
       const r = await engine.complete({

@@ -92,6 +92,7 @@ export class ModelSession implements vscode.Disposable {
         threads: config.model.threads,
         logger: this.ctx.logger,
         workerScript: existsSync(worker) ? worker : undefined,
+        grammarsDir: join(this.ctx.extensionPath, 'grammars'),
         prefetch: true,
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import { loadModel, type LoadOptions } from '../model/load';
 import type { RunnerStats } from '../model/ortModel';
 import { CancelledError } from '../model/types';
+import { SyntaxService } from '../syntax/service';
 import { CompletionCore, type CompletionRequest, type CoreResult } from './core';
 
 export interface ModelInfo {
@@ -34,11 +35,17 @@ export interface BackendOptions {
   readonly threads?: number;
   readonly skipChecksums?: boolean;
   readonly contextLength?: number;
+  /**
+   * Folder of the tree-sitter grammars (the package's grammars/): given, the
+   * post-processing ranks candidates and overlap cuts by parse errors.
+   */
+  readonly grammarsDir?: string;
 }
 
 /** Everything in the calling thread. */
 export class InProcessBackend implements CompletionBackend {
   private core: CompletionCore | undefined;
+  private syntax: SyntaxService | undefined;
   private loading: Promise<ModelInfo> | undefined;
   private disposed = false;
 
@@ -60,7 +67,9 @@ export class InProcessBackend implements CompletionBackend {
         await loaded.model.dispose();
         throw new CancelledError('disposed while loading');
       }
-      this.core = new CompletionCore(loaded, this.logger);
+      const grammarsDir = this.options.grammarsDir;
+      this.syntax = grammarsDir ? new SyntaxService({ grammarsDir, logger: this.logger }) : undefined;
+      this.core = new CompletionCore(loaded, this.logger, undefined, this.syntax);
       return infoOf(this.core, this.options);
     })();
     return this.loading;
@@ -87,6 +96,7 @@ export class InProcessBackend implements CompletionBackend {
     this.disposed = true;
     const core = this.core;
     this.core = undefined;
+    this.syntax?.dispose();
     if (core) await core.loaded.model.dispose();
   }
 }

@@ -34,6 +34,8 @@ export interface CompletionEngineOptions {
   readonly skipChecksums?: boolean;
   /** Cap on the context window (tokens), below the model's own. */
   readonly contextLength?: number;
+  /** The package's grammars/ folder: post-processing by parse errors (BackendOptions.grammarsDir). */
+  readonly grammarsDir?: string;
 }
 
 export type EngineState =
@@ -103,7 +105,7 @@ export class CompletionEngine {
   private constructor(private readonly options: CompletionEngineOptions) {
     this.logger = options.logger;
     this.clock = options.clock ?? performanceClock;
-    const backendOptions = { modelDir: options.modelDir, threads: options.threads ?? 1, skipChecksums: options.skipChecksums, contextLength: options.contextLength };
+    const backendOptions = { modelDir: options.modelDir, threads: options.threads ?? 1, skipChecksums: options.skipChecksums, contextLength: options.contextLength, grammarsDir: options.grammarsDir };
     this.backend = options.workerScript
       ? new WorkerBackend(
           {
