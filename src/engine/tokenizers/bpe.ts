@@ -458,22 +458,7 @@ export class BpeTokenizer implements Tokenizer {
         let r: number | Int32Array;
         if (j === i + 1 && c < 0x80 && byteLevel) r = this.byteIds[c]!;
         else r = this.pieceTokens(text, i, j);
-        if (typeof r === 'number') {
-          out.push(r);
-          if (offsets) {
-            offsets.push(bytePos);
-            bytePos += this.offs[r + 1]! - this.offs[r]!;
-          }
-        } else {
-          for (let k = 0; k < r.length; k++) {
-            const id = r[k]!;
-            out.push(id);
-            if (offsets) {
-              offsets.push(bytePos);
-              bytePos += this.offs[id + 1]! - this.offs[id]!;
-            }
-          }
-        }
+        bytePos = this.pushIds(r, out, offsets, bytePos);
         i = j;
       }
       return;
@@ -483,32 +468,33 @@ export class BpeTokenizer implements Tokenizer {
     this.walk(text, 0, text.length, (s, e, added) => {
       if (offsets) bytePos += utf8Length(text, lastEnd, s);
       lastEnd = e;
-      if (added >= 0) {
-        out.push(added);
-        if (offsets) {
-          offsets.push(bytePos);
-          bytePos += this.offs[added + 1]! - this.offs[added]!;
-        }
-        return;
-      }
-      const r = this.pieceTokens(text, s, e);
-      if (typeof r === 'number') {
-        out.push(r);
-        if (offsets) {
-          offsets.push(bytePos);
-          bytePos += this.offs[r + 1]! - this.offs[r]!;
-        }
-      } else {
-        for (let i = 0; i < r.length; i++) {
-          const id = r[i]!;
-          out.push(id);
-          if (offsets) {
-            offsets.push(bytePos);
-            bytePos += this.offs[id + 1]! - this.offs[id]!;
-          }
-        }
-      }
+      bytePos = this.pushIds(added >= 0 ? added : this.pieceTokens(text, s, e), out, offsets, bytePos);
     });
+  }
+
+  /**
+   * Appends one piece's ids to `out` and, when offsets are wanted, the byte
+   * offset of each (counting from `bytePos`); returns the byte position after
+   * the piece.
+   */
+  private pushIds(r: number | Int32Array, out: number[], offsets: number[] | null, bytePos: number): number {
+    if (typeof r === 'number') {
+      out.push(r);
+      if (offsets) {
+        offsets.push(bytePos);
+        bytePos += this.offs[r + 1]! - this.offs[r]!;
+      }
+      return bytePos;
+    }
+    for (let k = 0; k < r.length; k++) {
+      const id = r[k]!;
+      out.push(id);
+      if (offsets) {
+        offsets.push(bytePos);
+        bytePos += this.offs[id + 1]! - this.offs[id]!;
+      }
+    }
+    return bytePos;
   }
 
   /**
