@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseFlags } from './args';
 import { languageForPath } from './languages';
 import type { Logger } from '../engine/log';
 import { blockSpans } from '../engine/syntax/blocks';
@@ -23,6 +24,9 @@ const USAGE = `Usage: subword syntax FILE [--language ID] [--at LINE:COL] [--fra
   --tokenizer ID  tokenizer for token counts (default o200k_base; see \`subword tokenizers\`)
 `;
 
+const SWITCHES = new Set(['help']);
+const OPTIONS = { known: new Set(['language', 'at', 'fragments', 'tokenizer']), positionals: true, missingValue: (name: string) => `missing value for --${name}` };
+
 function stderrLogger(io: CliIo): Logger {
   return { trace() {}, debug() {}, info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${String(m)}\n`) };
 }
@@ -31,23 +35,19 @@ export const syntaxCommand: Subcommand = {
   name: 'syntax',
   summary: 'Show what tree-sitter sees in a file: blocks, spans, identifier token counts',
   async run(args, io) {
-    const flags = new Map<string, string>();
-    const files: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--help' || a === '-h') {
+    let flags: Map<string, string>;
+    let files: string[];
+    try {
+      const parsed = parseFlags(args, SWITCHES, OPTIONS);
+      if (parsed.switches.has('help')) {
         io.stdout(USAGE);
         return 0;
       }
-      if (a.startsWith('--')) {
-        const v = args[i + 1];
-        if (v === undefined) {
-          io.stderr(`missing value for ${a}\n${USAGE}`);
-          return 2;
-        }
-        flags.set(a.slice(2), v);
-        i++;
-      } else files.push(a);
+      flags = parsed.flags;
+      files = parsed.positionals;
+    } catch (err) {
+      io.stderr(`${(err as Error).message}\n${USAGE}`);
+      return 2;
     }
     if (files.length !== 1) {
       io.stderr(USAGE);

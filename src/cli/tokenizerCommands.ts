@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BUNDLED_MODEL_NAME } from '../engine/models';
 import { TokenizerRegistry } from '../engine/tokenizers/registry';
 import type { BpeTokenizer } from '../engine/tokenizers/bpe';
+import { parseFlags } from './args';
 import type { CliIo, Subcommand } from './subcommands';
 
 /** The registry as the CLI sees it: compact files in dist/, the bundled model's tokenizer.json. */
@@ -26,22 +27,28 @@ interface Parsed {
   help: boolean;
 }
 
+const SWITCHES = new Set(['help', 'json']);
+const OPTIONS = { known: new Set(['tokenizer']), aliases: { t: 'tokenizer' }, positionals: true, missingValue: () => '--tokenizer needs an id' };
+
+/** The options of the three commands; a string is the error to print (with the usage) before exiting 2. */
 function parseArgs(args: readonly string[], usage: string): Parsed | string {
-  const p: Parsed = { tokenizer: 'model', json: false, file: undefined, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--help' || a === '-h') p.help = true;
-    else if (a === '--json') p.json = true;
-    else if (a === '--tokenizer' || a === '-t') {
-      const v = args[++i];
-      if (v === undefined) return `--tokenizer needs an id\n\n${usage}`;
-      p.tokenizer = v;
-    } else if (a.startsWith('--tokenizer=')) p.tokenizer = a.slice('--tokenizer='.length);
-    else if (a.startsWith('-') && a !== '-') return `unknown option ${a}\n\n${usage}`;
-    else if (p.file !== undefined) return `only one FILE may be given\n\n${usage}`;
-    else p.file = a;
+  try {
+    const { flags, switches, positionals } = parseFlags(args, SWITCHES, OPTIONS);
+    if (positionals.length > 1) return `only one FILE may be given\n\n${usage}`;
+    return { tokenizer: flags.get('tokenizer') ?? 'model', json: switches.has('json'), file: positionals[0], help: switches.has('help') };
+  } catch (err) {
+    return `${(err as Error).message}\n\n${usage}`;
   }
-  return p;
+}
+
+/** A command's run(): its options parsed, the usage for --help, exit 2 with the usage on a bad option. */
+function withOptions(usage: string, body: (p: Parsed, io: CliIo) => Promise<number>): Subcommand['run'] {
+  return async (args, io) => {
+    const p = parseArgs(args, usage);
+    if (typeof p === 'string') return (io.stderr(p), 2);
+    if (p.help) return (io.stdout(usage), 0);
+    return body(p, io);
+  };
 }
 
 async function readInput(file: string | undefined, io: CliIo): Promise<Uint8Array> {
@@ -91,10 +98,7 @@ export const tokenizerCommands: Subcommand[] = [
   {
     name: 'tokenizers',
     summary: 'List the tokenizers (id, vocabulary size, source, exact or approximate)',
-    run: async (args, io) => {
-      const p = parseArgs(args, TOKENIZERS_USAGE);
-      if (typeof p === 'string') return (io.stderr(p), 2);
-      if (p.help) return (io.stdout(TOKENIZERS_USAGE), 0);
+    run: withOptions(TOKENIZERS_USAGE, async (p, io) => {
       const reg = cliRegistry(io.packageRoot);
       // The model's tokenizer.json is small: load it so its vocabulary size is known.
       if (reg.has('model')) await reg.get('model').catch(() => undefined);
@@ -108,15 +112,12 @@ export const tokenizerCommands: Subcommand[] = [
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [head, ...rows]) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
       return 0;
-    },
+    }),
   },
   {
     name: 'count',
     summary: 'Count the tokens of a file or standard input',
-    run: async (args, io) => {
-      const p = parseArgs(args, COUNT_USAGE);
-      if (typeof p === 'string') return (io.stderr(p), 2);
-      if (p.help) return (io.stdout(COUNT_USAGE), 0);
+    run: withOptions(COUNT_USAGE, async (p, io) => {
       const tok = await getTokenizer(io, p.tokenizer);
       const bytes = await readInput(p.file, io);
       const tokens = tok.encodeBytes(bytes).length;
@@ -124,15 +125,12 @@ export const tokenizerCommands: Subcommand[] = [
       if (p.json) io.stdout(`${JSON.stringify({ tokenizer: p.tokenizer, tokens, bytes: bytes.length, chars })}\n`);
       else io.stdout(`${tokens}\n`);
       return 0;
-    },
+    }),
   },
   {
     name: 'tokenize',
     summary: 'Print the tokens of a file or standard input with ids and byte offsets',
-    run: async (args, io) => {
-      const p = parseArgs(args, TOKENIZE_USAGE);
-      if (typeof p === 'string') return (io.stderr(p), 2);
-      if (p.help) return (io.stdout(TOKENIZE_USAGE), 0);
+    run: withOptions(TOKENIZE_USAGE, async (p, io) => {
       const tok = await getTokenizer(io, p.tokenizer);
       const bytes = await readInput(p.file, io);
       const ids = tok.encodeBytes(bytes);
@@ -147,6 +145,6 @@ export const tokenizerCommands: Subcommand[] = [
       }
       io.stdout(p.json ? `${JSON.stringify(json)}\n` : out.join(''));
       return 0;
-    },
+    }),
   },
 ];
