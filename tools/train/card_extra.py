@@ -7,6 +7,12 @@ import argparse, json
 
 LANGS = ["python", "javascript", "typescript", "markdown"]
 
+
+def table(header, rows):
+    """A Markdown table: header row, separator, one line per row of cells."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 ap = argparse.ArgumentParser()
 ap.add_argument("out")
 ap.add_argument("--compression")
@@ -21,9 +27,8 @@ S += ["## Size / quality trade-off", "",
       "Same corpus, tokenizer and objective. Bits/byte: float weights in onnxruntime-node on the same held-out token ids for every model "
       "(`onnx_bpb.mjs`; the held-out files in order up to 150 kB per language). FIM EM: strict / editor-style line stop (see above), 200 cases. "
       "Latency: onnxruntime-node, 1 intra-op thread, 512-token prefill / one cached decode step in ms, minimum over 10 interleaved rounds "
-      "(`bench_models.mjs`) on this shared 2-core machine (other jobs running; load average ~4).", "",
-      "| model | params | training | val loss (nats/token) | " + " | ".join(LANGS) + " | FIM EM | float ms | int8 ms |",
-      "|---|---|---|---|" + "---|" * len(LANGS) + "---|---|---|"]
+      "(`bench_models.mjs`) on this shared 2-core machine (other jobs running; load average ~4).", ""]
+rows = []
 for r in a.row:
     parts = r.split(":")
     name, evp, logp = parts[0], parts[1], parts[2]
@@ -38,9 +43,10 @@ for r in a.row:
         nparams = V * d + L * (12 * d * d + 2 * d) + d
     f = lambda i: "%.0f / %.1f" % (lat[i]["prefill512_min_ms"], lat[i]["decode_min_ms"]) if i is not None and i < len(lat) else "-"
     vl = tl.get("val_loss")
-    S.append("| %s (%dL, d%d) | %.1fM | %.0f s on %s, %.2fM tokens | %.3f | " % (name, cfg["n_layer"], cfg["d_model"], nparams / 1e6, tl["train_seconds"], tl["device"], tl["tokens"] / 1e6, vl)
-             + " | ".join("%.3f" % ev["bpb"][l]["bits_per_byte"] if l in ev["bpb"] else "-" for l in LANGS)
-             + " | %.1f%% / %.1f%% | %s | %s |" % (100 * ev["fim"]["exact_match"], 100 * ev["fim"].get("exact_match_line_stop", 0), f(fi), f(qi)))
+    rows.append(["%s (%dL, d%d)" % (name, cfg["n_layer"], cfg["d_model"]), "%.1fM" % (nparams / 1e6), "%.0f s on %s, %.2fM tokens" % (tl["train_seconds"], tl["device"], tl["tokens"] / 1e6), "%.3f" % vl]
+                + ["%.3f" % ev["bpb"][l]["bits_per_byte"] if l in ev["bpb"] else "-" for l in LANGS]
+                + ["%.1f%% / %.1f%%" % (100 * ev["fim"]["exact_match"], 100 * ev["fim"].get("exact_match_line_stop", 0)), f(fi), f(qi)])
+S += table(["model", "params", "training", "val loss (nats/token)"] + LANGS + ["FIM EM", "float ms", "int8 ms"], rows)
 S += ["", "Of the sizes probed with random-weight exports (4-10 layers, d256-d512), the 8-layer d384 model is the largest that meets the CPU budget (<= 150 ms prefill, <= 10 ms decode), and only as int8; in float it "
       "needs about twice the prefill time (the 6-layer d256 model meets the budget in float and is the fallback). Against the 6-layer d256 model (trained 170 s instead of 470 s) it gains in validation loss "
       "(1.45 vs 1.69 nats/token) and in bits/byte on Python, TypeScript and Markdown, not on JavaScript (whose held-out bytes are dominated by one "
@@ -52,10 +58,8 @@ if a.compression:
           "Pre-tokenizer: the cl100k/Llama-3 regex (HF `Split`, Isolated) then `ByteLevel` (no prefix space, GPT-2 byte map). "
           "Special tokens (ids 8186-8191): `<|fim_prefix|>`, `<|fim_suffix|>`, `<|fim_middle|>`, `<|fim_end|>`, `<|endoftext|>`, `<|file_sep|>`. "
           "Ids are checked identical to `@huggingface/tokenizers` on `tools/train/golden_ids.json`.", "",
-          "Bytes per token on the validation split:", "",
-          "| vocabulary | " + " | ".join(LANGS) + " |", "|---|" + "---|" * len(LANGS)]
-    for v, r in sorted(c.items(), key=lambda kv: int(kv[0])):
-        S.append("| %s | " % v + " | ".join("%.2f" % r[l] for l in LANGS) + " |")
+          "Bytes per token on the validation split:", ""]
+    S += table(["vocabulary"] + LANGS, [[v] + ["%.2f" % r[l] for l in LANGS] for v, r in sorted(c.items(), key=lambda kv: int(kv[0]))])
     S += ["", "Choice: **8192**. The prefill budget (512 tokens in <= 150 ms on one core) is dominated by matrix products, and the output "
           "projection over the vocabulary is computed for every prefill position: on a 4-layer d256 probe, prefill took 65 / 94 / 111 ms with "
           "4k / 8k / 16k vocabularies (same machine, same hour), while 16k saves only ~8% of tokens over 8k. Spending that compute on "
@@ -73,12 +77,11 @@ if a.clean_stats:
           "vendored copies, `.d.ts` next to `.ts`), which made bits/byte look far better than it is. All held-out numbers in this card therefore use "
           "`test_clean.jsonl` (`tools/train/decontaminate.py`): test-split files of which fewer than %d%% of the long lines (>= %d chars, stripped) occur anywhere in "
           "the train split, plus files from npm packages that are not in the corpus at all (`tools/train/fresh_heldout.py`, "
-          "`heldout-packages.json`), filtered the same way. Selection depends only on the data, not on model outputs." % (100 * cs["threshold"], cs["min_line_chars"]), "",
-          "| language | test-split files | kept | + files from unseen packages (bytes) |", "|---|---|---|---|"]
+          "`heldout-packages.json`), filtered the same way. Selection depends only on the data, not on model outputs." % (100 * cs["threshold"], cs["min_line_chars"]), ""]
     fr = cs.get("fresh_npm", {}).get("bytes_per_lang", {})
-    for l in LANGS:
-        p = cs["per_lang"].get(l, {})
-        S.append("| %s | %s | %s | %s |" % (l, p.get("files", 0), p.get("kept", 0), fr.get(l, 0)))
+    per = {l: cs["per_lang"].get(l, {}) for l in LANGS}
+    S += table(["language", "test-split files", "kept", "+ files from unseen packages (bytes)"],
+               [[l, str(per[l].get("files", 0)), str(per[l].get("kept", 0)), str(fr.get(l, 0))] for l in LANGS])
     S += ["", "Unseen packages used: " + ", ".join(sorted(cs.get("fresh_npm", {}).get("packages", {}).keys())) + ".", ""]
 if a.contaminated:
     raw = json.load(open(a.contaminated))
