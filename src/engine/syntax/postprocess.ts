@@ -16,7 +16,7 @@
  * UTF-16 except createStopAt, which counts generated UTF-8 bytes.
  */
 import type { Tree } from 'web-tree-sitter';
-import { wordTester } from './lexical';
+import { lexicalWords, wordTester } from './lexical';
 import type { ParsedText } from './service';
 
 /** How far a completion may run: one line, the enclosing block, or only maxLines. */
@@ -52,19 +52,8 @@ export function wordAround(ctx: Pick<CompletionContext, 'languageId' | 'prefix' 
 
 /** Every distinct word in the text (cheap "defined elsewhere in the file" set). */
 export function collectIdentifiers(text: string, languageId: string, limitChars = 2_000_000): Set<string> {
-  const isWord = wordTester(languageId);
   const out = new Set<string>();
-  const n = Math.min(text.length, limitChars);
-  let i = 0;
-  while (i < n) {
-    if (!isWord(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const s = i;
-    while (i < n && isWord(text.charCodeAt(i))) i++;
-    if (i - s <= 256) out.add(text.slice(s, i));
-  }
+  for (const w of lexicalWords(text.length > limitChars ? text.slice(0, limitChars) : text, languageId)) if (w.end - w.start <= 256) out.add(w.text);
   return out;
 }
 
