@@ -9,10 +9,13 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { extname, join, relative, resolve } from 'node:path';
 import { BOUNDARY_MODES, isBoundaryMode } from '../engine/boundary/index';
-import type { BoundaryMode } from '../engine/boundary/types';
 import { CompletionCore } from '../engine/completion/core';
 import { makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
-import { runEval } from '../engine/eval/run';
+import { runEval, type EvalMode } from '../engine/eval/run';
+import { ByteCacheModel } from '../engine/ensemble/cacheModel';
+import type { NeuralPrompt } from '../engine/ensemble/components';
+import { DEFAULT_ENSEMBLE_OPTIONS } from '../engine/ensemble/strategy';
+import { ENSEMBLE_EVAL_MODES, ensembleRequest, ensembleStrategy, fillCaseCache, isEnsembleEvalMode, modeNeedsModel2 } from '../engine/eval/ensemble';
 import { silentLogger, type Logger } from '../engine/log';
 import { finalizeCompletion } from '../engine/syntax/postprocess';
 import { loadModel } from '../engine/model/load';
@@ -34,7 +37,13 @@ and the middle is the raw output up to end-of-middle (no editor stop rules),
 so the modes differ only in how they treat the cursor.
 
 Options:
-  --boundary LIST      modes, comma-separated (default naive,heal,exact)
+  --boundary LIST      modes, comma-separated (default naive,heal,exact); byte-level
+                       ensembles: cache, exact+cache, model2, exact+model2,
+                       exact+model2+cache
+  --model2 DIR         second model folder (any tokenizer) for the model2 modes
+  --cache-mb N         memory of the cache model, MB (default 8)
+  --cache-package KB   also fill the cache from other files of the same package
+                       (other cases' prompt and suffix), up to KB kilobytes (default 0)
   --model DIR          model folder (default: the bundled model)
   --limit N            first N cases only
   --max-tokens N       most tokens per middle (default 64)
@@ -165,9 +174,13 @@ export const evalCommand: Subcommand = {
       return 2;
     }
     const modes = (flags.get('boundary') ?? BOUNDARY_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = modes.filter((m) => !isBoundaryMode(m));
+    const bad = modes.filter((m) => !isBoundaryMode(m) && !isEnsembleEvalMode(m));
     if (bad.length || !modes.length) {
-      io.stderr(`subword eval: unknown boundary mode(s) ${bad.join(', ')}; use ${BOUNDARY_MODES.join(', ')}\n`);
+      io.stderr(`subword eval: unknown boundary mode(s) ${bad.join(', ')}; use ${[...BOUNDARY_MODES, ...ENSEMBLE_EVAL_MODES].join(', ')}\n`);
+      return 2;
+    }
+    if (modes.some((m) => isEnsembleEvalMode(m) && modeNeedsModel2(m)) && !flags.has('model2')) {
+      io.stderr('subword eval: the model2 modes need --model2 DIR\n');
       return 2;
     }
     let cases = parseCases(data === '-' ? (await io.readStdin()).toString('utf8') : readFileSync(resolve(data), 'utf8'), data);
@@ -179,6 +192,13 @@ export const evalCommand: Subcommand = {
     const modelDir = flags.has('model') ? resolve(flags.get('model')!) : bundledModel(io.packageRoot);
     const loaded = await loadModel(modelDir, { logger, threads: int(flags, 'threads', 1), skipChecksums: true });
     const core = new CompletionCore(loaded, logger);
+    const loaded2 = flags.has('model2') ? await loadModel(resolve(flags.get('model2')!), { logger, threads: int(flags, 'threads', 1), skipChecksums: true }) : undefined;
+    const core2 = loaded2 ? new CompletionCore(loaded2, logger) : undefined;
+    const cache = modes.some(isEnsembleEvalMode) ? new ByteCacheModel({ memoryBytes: Math.max(1, int(flags, 'cache-mb', 8)) * 1024 * 1024 }) : undefined;
+    const fill = { warmupBytes: 256, packageBytes: int(flags, 'cache-package', 0) * 1024 };
+    let filledFor: EvalCase | undefined;
+    let warmupBits: number[] = [];
+    let model2Prompt: NeuralPrompt | undefined;
     const samples = flags.has('samples') ? createWriteStream(resolve(flags.get('samples')!)) : undefined;
     const timeoutS = int(flags, 'test-timeout', 10);
     const t0 = performance.now();
@@ -192,20 +212,34 @@ export const evalCommand: Subcommand = {
           },
           runTests: (c, completion) => runPythonTests(c, completion, timeoutS),
           onSample: samples ? (s) => samples.write(`${JSON.stringify(s)}\n`) : undefined,
+          strategy: (m) => (isEnsembleEvalMode(m) ? ensembleStrategy(m, DEFAULT_ENSEMBLE_OPTIONS) : undefined),
+          request: (c, m, base) => {
+            if (!isEnsembleEvalMode(m)) return base;
+            if (filledFor !== c) {
+              // Once per case: the cache from this file's prefix and suffix (never the middle), the second model's prompt.
+              filledFor = c;
+              warmupBits = fillCaseCache(cache!, c, cases, fill);
+              if (loaded2 && core2) {
+                const p = core2.prompt({ prefix: c.prompt, suffix: c.suffix, maxTokens });
+                model2Prompt = { name: loaded2.name, model: loaded2.model, tokenizer: loaded2.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds };
+              }
+            }
+            return ensembleRequest(m, c, base, { cache: cache!, warmupBits, model2: model2Prompt, primaryName: loaded.name });
+          },
           onProgress: switches.has('json') ? undefined : (done, total) => io.stderr(`\r${done}/${total} cases`),
           now: () => performance.now(),
           postprocess: switches.has('postprocess') ? (c, raw) => finalizeCompletion({ languageId: languageOf(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw).text : undefined,
         },
-        { modes: modes as BoundaryMode[], maxTokens, score: !switches.has('no-score') },
+        { modes: modes as EvalMode[], maxTokens, score: !switches.has('no-score') },
       );
       if (switches.has('json')) {
         io.stdout(`${JSON.stringify(report)}\n`);
         return 0;
       }
       io.stderr('\n');
-      io.stdout(`${report.n} cases, model ${loaded.name}, max ${maxTokens} tokens, ${((performance.now() - t0) / 1000).toFixed(1)} s\n\n`);
+      io.stdout(`${report.n} cases, model ${loaded.name}${loaded2 ? `, model2 ${loaded2.name}` : ''}, max ${maxTokens} tokens, ${((performance.now() - t0) / 1000).toFixed(1)} s\n\n`);
       io.stdout('| mode | exact match | edit similarity | middle bits/byte | pass@1 | ms/case |\n|---|---|---|---|---|---|\n');
-      for (const m of modes as BoundaryMode[]) {
+      for (const m of modes as EvalMode[]) {
         const r = report.results[m]!;
         const zero = stats.get(m)!.zeroProbabilityCases;
         io.stdout(`| ${m} | ${fmt(r.exact_match, 3)} | ${fmt(r.edit_similarity, 3)} | ${fmt(r.middle_bits_per_byte, 3)}${zero ? ` (${zero} at p=0)` : ''} | ${fmt(r.pass_at_1, 3)} | ${fmt(r.ms_per_case, 0)} |\n`);
@@ -213,6 +247,7 @@ export const evalCommand: Subcommand = {
       return 0;
     } finally {
       samples?.end();
+      await loaded2?.model.dispose();
     }
   },
 };

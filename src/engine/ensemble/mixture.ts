@@ -1,0 +1,136 @@
+/**
+ * Mixing byte-level predictors. Every component gives one distribution over
+ * the next symbol: the 256 bytes plus END (the middle ends here). Exact
+ * byte-level probabilities put neural models with any tokenizer on this
+ * common footing (Phan et al., ICLR 2025), so they mix with each other and
+ * with a byte-level cache model exactly, one byte at a time.
+ */
+
+/** Index of the end-of-middle symbol in a symbol distribution. */
+export const END = 256;
+/** Length of a symbol distribution: 256 bytes and END. */
+export const SYMBOLS = 257;
+
+/** One component's prediction for the next symbol. */
+export interface ComponentPrediction {
+  /** Probabilities of bytes 0..255 and END (index 256); they sum to 1. */
+  readonly probs: Float64Array;
+  /**
+   * Whether the component has its own view of END. A cache model of the
+   * workspace cannot know where the hole the user is filling ends, so it
+   * predicts bytes only and the models that see the suffix decide END.
+   */
+  readonly hasEnd: boolean;
+}
+
+/**
+ * The mixture of components with weights `w` (non-negative, not all zero):
+ *
+ *   P(END) = Σ_{k has END} w_k P_k(END) / Σ_{k has END} w_k
+ *   P(b)   = (1 − P(END)) · Σ_k w_k P_k(b | not END) / Σ_k w_k
+ *
+ * A proper distribution whenever the parts are; with all weight on one
+ * component that has END it is that component, and with all weight on a
+ * bytes-only component it is that component's bytes with the END of the
+ * others (weighted among themselves by w, evenly when their weights are 0).
+ */
+export function mix(parts: readonly ComponentPrediction[], weights: readonly number[], out: Float64Array = new Float64Array(SYMBOLS)): Float64Array {
+  if (parts.length !== weights.length || !parts.length) throw new Error('mix: one weight per component');
+  let wEnd = 0;
+  let pEnd = 0;
+  let endParts = 0;
+  for (let k = 0; k < parts.length; k++) {
+    if (!parts[k]!.hasEnd) continue;
+    endParts++;
+    wEnd += weights[k]!;
+    pEnd += weights[k]! * parts[k]!.probs[END]!;
+  }
+  if (endParts && !(wEnd > 0)) {
+    // Every END-aware component has weight 0: they still decide END, evenly.
+    pEnd = 0;
+    for (const p of parts) if (p.hasEnd) pEnd += p.probs[END]! / endParts;
+  } else pEnd = endParts ? pEnd / wEnd : 0;
+  out.fill(0);
+  let wSum = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const w = weights[k]!;
+    const p = parts[k]!.probs;
+    const rest = parts[k]!.hasEnd ? 1 - p[END]! : 1;
+    // A component sure the middle ends here has no byte preference; it sits out the byte part.
+    if (!(w > 0) || !(rest > 0)) continue;
+    const f = w / rest;
+    for (let b = 0; b < 256; b++) out[b]! += f * p[b]!;
+    wSum += w;
+  }
+  if (wSum > 0) {
+    let z = 0;
+    for (let b = 0; b < 256; b++) z += out[b]!;
+    const scale = z > 0 ? (1 - pEnd) / z : 0;
+    for (let b = 0; b < 256; b++) out[b]! *= scale;
+    out[END] = z > 0 ? pEnd : 1;
+  } else out[END] = 1;
+  return out;
+}
+
+export interface WeightOptions {
+  /** Per-byte decay of the loss memory: 0.9 remembers about the last 10 bytes. */
+  readonly decay: number;
+  /** Fixed share (Herbster & Warmuth): the part of the weight spread evenly, so a component can come back. */
+  readonly share: number;
+  /** Learning rate on losses in bits: w_k ∝ prior_k · 2^(−rate · L_k). */
+  readonly rate: number;
+}
+
+/**
+ * Tuned on the first 100 held-out spans (the last 100 only checked): short
+ * memory, a half-rate posterior. A fixed share above 0 cost bits there.
+ */
+export const DEFAULT_WEIGHT_OPTIONS: WeightOptions = { decay: 0.8, share: 0.001, rate: 0.5 };
+
+/**
+ * Weights from each component's recent per-byte loss: an exponentially
+ * decayed sum of bits (the log-loss of the byte given "not END"), turned into
+ * posterior-like weights with a fixed share floor. A file full of
+ * repetition thus leans on the cache, a fresh file on the model.
+ */
+export class OnlineWeights {
+  private readonly loss: Float64Array;
+  constructor(
+    private readonly prior: readonly number[],
+    readonly options: WeightOptions = DEFAULT_WEIGHT_OPTIONS,
+  ) {
+    this.loss = new Float64Array(prior.length);
+  }
+
+  /** Current weights (sum to 1). */
+  weights(): number[] {
+    const { rate, share } = this.options;
+    const k = this.prior.length;
+    let minL = Infinity;
+    for (const l of this.loss) minL = Math.min(minL, l);
+    const raw = this.prior.map((p, i) => p * Math.pow(2, -rate * (this.loss[i]! - minL)));
+    const z = raw.reduce((a, b) => a + b, 0);
+    return raw.map((r) => (z > 0 ? (1 - share) * (r / z) + share / k : 1 / k));
+  }
+
+  /** Adds one observed byte's losses (bits per component). */
+  update(bits: readonly number[]): void {
+    const d = this.options.decay;
+    for (let i = 0; i < this.loss.length; i++) {
+      const b = bits[i]!;
+      this.loss[i] = d * this.loss[i]! + (Number.isFinite(b) ? b : 64);
+    }
+  }
+
+  /** Recent decayed losses (bits), for the log. */
+  get losses(): readonly number[] {
+    return [...this.loss];
+  }
+}
+
+/** Bits a component spent on byte `b` given that the middle did not end. */
+export function byteBits(p: ComponentPrediction, b: number): number {
+  const rest = p.hasEnd ? 1 - p.probs[END]! : 1;
+  const q = rest > 0 ? p.probs[b]! / rest : 0;
+  return q > 0 ? -Math.log2(q) : 64;
+}
