@@ -57,6 +57,8 @@ export interface RunnerStats {
   /** Requests (single or batch) that could reuse at least one cached token. */
   cacheHits: number;
   requests: number;
+  /** Times dead cache slots were copied out (see KvCache). */
+  compactions: number;
 }
 
 const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|use_cache_branch|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
@@ -136,9 +138,20 @@ export function logSoftmaxRow(data: Float32Array | Uint16Array, offset: number, 
   return out;
 }
 
+/**
+ * The cached keys/values. The tensors hold `length` physical slots; the
+ * cached sequence `ids` sits in the slots listed in `slots` (ascending).
+ * Other slots are dead: left behind by a rewind (a keystroke, token
+ * healing's backup, exact mode's covers) and masked out with attention_mask
+ * instead of copied away, so a rewind costs nothing. Positions are passed
+ * explicitly, so a token's physical slot does not matter. Dead slots are
+ * dropped in one copy once there are enough of them (compact()).
+ */
 interface KvCache {
   ids: number[];
-  /** One tensor per past input, [1, kvHeads, ids.length, headDim]. */
+  slots: number[];
+  /** Physical slots in the tensors, [1, kvHeads, length, headDim] each. */
+  length: number;
   tensors: ort.Tensor[];
   /** Log-probs after the last cached id, when known (saves a run for a repeat). */
   last?: Float32Array;
@@ -155,6 +168,12 @@ export interface OrtModelOptions {
    * instead of as one batch (default 128; Infinity always batches).
    */
   readonly batchSharedLimit?: number;
+  /**
+   * Dead cache slots tolerated before they are copied out (default: 32, or
+   * an eighth of the live ones if more). Each dead slot costs a little in
+   * every later run (onnxruntime copies the whole past into the present).
+   */
+  readonly maxDeadSlots?: number;
 }
 
 /** Creates the InferenceSession with Subword's settings. */
@@ -171,17 +190,39 @@ export async function createSession(modelPath: string, threads: number): Promise
   }
 }
 
+/** How one session.run is fed beyond its rows (see OrtNextTokenModel.run). */
+interface RunOptions {
+  /** Padded row width (default: the first row's length). */
+  readonly width?: number;
+  /** Physical past slots the rows may attend to (default: all). */
+  readonly live?: readonly number[];
+  /** Position of the rows' first token (default: the number of live slots). */
+  readonly start?: number;
+  /** Fetch the presents (false: logits only, the past stays as it is). */
+  readonly presents?: boolean;
+  /** Logits rows wanted, counted from the end (graphs with num_logits_to_keep). */
+  readonly keep?: number;
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
 export class OrtNextTokenModel implements NextTokenModel {
   readonly vocabSize: number;
   readonly contextLength: number;
-  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, logitsRows: 0, tokensReused: 0, cacheHits: 0, requests: 0 };
+  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, logitsRows: 0, tokensReused: 0, cacheHits: 0, requests: 0, compactions: 0 };
   private cache: KvCache;
   private readonly prefillChunk: number;
   private readonly maxBatch: number;
   private batchSharedLimit: number;
+  private readonly maxDeadSlots: number;
   private disposed = false;
   /** Serialises calls: one session, one cache. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Rewinds mask slots out instead of copying (needs attention_mask and
+   * position_ids; probe() checks that a masked slot changes nothing).
+   */
+  private holes = false;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -194,13 +235,15 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.prefillChunk = options.prefillChunk ?? 256;
     this.maxBatch = options.maxBatch ?? 16;
     this.batchSharedLimit = options.batchSharedLimit ?? 128;
-    this.cache = { ids: [], tensors: this.emptyPast(1) };
+    this.maxDeadSlots = options.maxDeadSlots ?? 32;
+    this.cache = this.emptyCache();
   }
 
   /**
-   * One short run at load time: proves the graph executes (a broken model
-   * fails at load, with the file named, not at the first keystroke), and
-   * learns whether logits come for every position or only the last.
+   * A few short runs at load time: prove the graph executes (a broken model
+   * fails at load, with the file named, not at the first keystroke), learn
+   * whether logits come for every position or only the last, whether batch
+   * rows are independent, and whether masked cache slots are invisible.
    */
   async probe(modelPath: string): Promise<void> {
     let out: ort.InferenceSession.OnnxValueMapType;
@@ -215,7 +258,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     // batch, padding included, so a row's logits depend on its neighbours:
     // such models run covers one by one instead.
     const rows = [[1, 2, 3], this.layout.lastPositionLogits ? [4, 5, 6] : [4, 5]];
-    const together = await this.run(rows, this.emptyPast(2), 0, 3);
+    const together = await this.run(rows, this.emptyPast(2), 0, { width: 3 });
     const V = together.logits!.dims[2]!;
     const R = together.logits!.dims[1]!;
     let diff = 0;
@@ -229,29 +272,69 @@ export class OrtNextTokenModel implements NextTokenModel {
     }
     this.batchConsistent = !(diff > 1e-3);
     if (!this.batchConsistent) this.batchSharedLimit = 0;
+    this.holes = this.layout.hasAttentionMask && this.layout.hasPositionIds && (await this.probeHoles());
     this.stats.runs = 0;
     this.stats.runMs = 0;
     this.stats.tokensComputed = 0;
     this.stats.logitsRows = 0;
   }
 
+  /**
+   * [1 2] [3] [4] run contiguously, and again with a dead slot (token 7)
+   * between 2 and 3: the last rows must agree. Same chunks on both sides, so
+   * even dynamically quantized graphs agree to rounding.
+   */
+  private async probeHoles(): Promise<boolean> {
+    const presents = (o: ort.InferenceSession.OnnxValueMapType) => this.layout.presentNames.map((n) => o[n]!);
+    const last = (o: ort.InferenceSession.OnnxValueMapType) => {
+      const l = o.logits!;
+      return (l.data as Float32Array).subarray((l.dims[1]! - 1) * l.dims[2]!, l.dims[1]! * l.dims[2]!);
+    };
+    try {
+      const a1 = await this.run([[1, 2]], this.emptyPast(1), 0);
+      const a2 = await this.run([[3]], presents(a1), 2);
+      const a3 = await this.run([[4]], presents(a2), 3);
+      const b2 = await this.run([[7]], presents(a1), 2);
+      const b3 = await this.run([[3]], presents(b2), 3, { live: [0, 1], start: 2 });
+      const b4 = await this.run([[4]], presents(b3), 4, { live: [0, 1, 3], start: 3 });
+      const x = last(a3);
+      const y = last(b4);
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+      return diff < 1e-3;
+    } catch {
+      return false;
+    }
+  }
+
   /** Whether batched rows reproduce single runs (false for dynamically quantized graphs). */
   batchConsistent = true;
+
+  /** Whether rewinds mask cache slots instead of copying (see KvCache). */
+  get masksRewinds(): boolean {
+    return this.holes;
+  }
 
   /** Token ids whose keys/values are cached (for tests and the benchmark). */
   get cachedIds(): readonly number[] {
     return this.cache.ids;
   }
 
+  /** Physical slots in the cache, dead ones included (for tests and the benchmark). */
+  get cacheSlots(): number {
+    return this.cache.length;
+  }
+
   /** Drops the cache (a model switch, or a test that wants a cold start). */
   resetCache(): void {
-    this.cache = { ids: [], tensors: this.emptyPast(1) };
+    this.cache = this.emptyCache();
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue.catch(() => undefined);
+    this.cache = this.emptyCache();
     await this.session.release();
   }
 
@@ -290,18 +373,23 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (common >= ids.length) common = ids.length - 1;
     if (common > 0) this.stats.cacheHits++;
     this.stats.tokensReused += common;
-    if (common < this.cache.ids.length) this.truncateCache(common);
+    this.rewind(common);
     let last: Float32Array | undefined;
     for (let start = common; start < ids.length; start += this.prefillChunk) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const chunk = ids.slice(start, Math.min(ids.length, start + this.prefillChunk));
-      const out = await this.run([chunk], this.cache.tensors, start);
+      const c = this.cache;
+      const out = await this.run([chunk], c.tensors, c.length, { live: c.slots, start });
       const logits = out.logits!;
-      const half = logits.type === 'float16';
       const width = logits.dims[2]!;
       // The last row, whether the graph returns every position or only the last.
-      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * width, width, half);
-      this.cache = { ids: ids.slice(0, start + chunk.length), tensors: this.layout.presentNames.map((n) => out[n]!) };
+      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * width, width, logits.type === 'float16');
+      this.cache = {
+        ids: ids.slice(0, start + chunk.length),
+        slots: [...c.slots, ...range(c.length, c.length + chunk.length)],
+        length: c.length + chunk.length,
+        tensors: this.layout.presentNames.map((n) => out[n]!),
+      };
     }
     this.cache.last = last;
     return last!.slice();
@@ -312,34 +400,28 @@ export class OrtNextTokenModel implements NextTokenModel {
     for (const s of sequences) this.check(s, signal);
     if (sequences.length === 1) return [await this.single(sequences[0]!, signal)];
     // The shared part goes through the single-sequence path (and stays
-    // cached); only the differing tails are batched. Every row needs at
-    // least one new token, so the shared part stops one short of the
-    // shortest sequence.
+    // cached, its row serving the sequences that end there); only the
+    // differing tails run on top of it.
     let shared = sequences[0]!.length;
-    for (const s of sequences) shared = Math.min(shared, commonPrefix(sequences[0]!, s), s.length - 1);
+    for (const s of sequences) shared = Math.min(shared, commonPrefix(sequences[0]!, s));
     const results: Float32Array[] = new Array(sequences.length);
-    if (shared > 0) await this.single(sequences[0]!.slice(0, shared), signal);
-    else this.resetCache();
+    if (shared > 0) {
+      const row = await this.single(sequences[0]!.slice(0, shared), signal);
+      sequences.forEach((s, i) => {
+        if (s.length === shared) results[i] = row.slice();
+      });
+    } else this.resetCache();
     this.stats.requests++;
-    if (shared >= this.batchSharedLimit) {
-      // A long shared prefix: copying its keys/values into every batch row
-      // (and onnxruntime copying them again into every row's present) costs
-      // more than the tails' compute, so each tail runs alone on top of the
-      // cached prefix, and the cache itself is left as it is.
-      for (let i = 0; i < sequences.length; i++) {
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
-        const tail = sequences[i]!.slice(shared);
-        const out = await this.run([tail], this.cache.tensors, shared);
-        const logits = out.logits!;
-        const V = logits.dims[2]!;
-        results[i] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * V, V, logits.type === 'float16');
-        this.stats.tokensReused += shared;
-      }
+    const todo = sequences.map((_, i) => i).filter((i) => !results[i]);
+    if (!this.batchConsistent || shared >= this.batchSharedLimit) {
+      await this.tailsOneByOne(sequences, todo, shared, results, signal);
       return results;
     }
+    // Batch rows each carry a copy of the past: copy the live slots only.
+    this.compact();
     // Rows are right-padded to the longest tail; a graph that returns only
     // the last position's logits needs rows of equal length instead.
-    const order = sequences.map((_, i) => i);
+    const order = [...todo];
     if (this.layout.lastPositionLogits) order.sort((a, b) => sequences[a]!.length - sequences[b]!.length);
     const groups: number[][] = [];
     for (const i of order) {
@@ -351,7 +433,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const tails = group.map((i) => sequences[i]!.slice(shared));
       const width = Math.max(...tails.map((t) => t.length));
-      const out = await this.run(tails, this.expandPast(group.length), shared, width);
+      const out = await this.run(tails, this.expandPast(group.length), this.cache.length, { width, start: shared, presents: false });
       const logits = out.logits!;
       const rows = logits.dims[1]!;
       const V = logits.dims[2]!;
@@ -365,30 +447,74 @@ export class OrtNextTokenModel implements NextTokenModel {
     return results;
   }
 
-  /** Runs rows (right-padded to `width`) after `pastLen` cached positions. */
-  private async run(rows: ReadonlyArray<readonly number[]>, past: ort.Tensor[], pastLen: number, width = rows[0]!.length): Promise<ort.InferenceSession.OnnxValueMapType> {
+  /**
+   * Each tail alone on top of the cached shared prefix (logits only: the
+   * cache is left as it is). A tail that is a prefix of a longer one gets its
+   * row from the longer one's run when the graph returns enough rows: the
+   * prefixes of covers (exact mode) cost one run per branch, not per node.
+   */
+  private async tailsOneByOne(sequences: ReadonlyArray<readonly number[]>, todo: readonly number[], shared: number, results: Float32Array[], signal?: AbortSignal): Promise<void> {
+    const longestFirst = [...todo].sort((a, b) => sequences[b]!.length - sequences[a]!.length);
+    for (const i of longestFirst) {
+      if (results[i]) continue;
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+      const leaf = sequences[i]!;
+      const along = longestFirst.filter((j) => !results[j] && sequences[j]!.length <= leaf.length && commonPrefix(sequences[j]!, leaf) === sequences[j]!.length);
+      const tail = leaf.slice(shared);
+      const shortest = Math.min(...along.map((j) => sequences[j]!.length));
+      const c = this.cache;
+      const out = await this.run([tail], c.tensors, c.length, { live: c.slots, start: shared, presents: false, keep: leaf.length - shortest + 1 });
+      const logits = out.logits!;
+      const R = logits.dims[1]!;
+      const V = logits.dims[2]!;
+      for (const j of along) {
+        const r = sequences[j]!.length - shared - 1 - (tail.length - R);
+        if (r >= 0) results[j] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, r * V, V, logits.type === 'float16');
+      }
+      this.stats.tokensReused += shared;
+    }
+  }
+
+  /**
+   * Runs rows (right-padded to `width`) after `pastLen` physical cache slots,
+   * of which `live` are visible.
+   */
+  private async run(rows: ReadonlyArray<readonly number[]>, past: ort.Tensor[], pastLen: number, opts: RunOptions = {}): Promise<ort.InferenceSession.OnnxValueMapType> {
     const B = rows.length;
+    const width = opts.width ?? rows[0]!.length;
+    const live = opts.live;
+    const start = opts.start ?? live?.length ?? pastLen;
     const inputIds = new BigInt64Array(B * width);
-    const mask = new BigInt64Array(B * (pastLen + width));
     const pos = new BigInt64Array(B * width);
+    const total = pastLen + width;
+    const mask = new BigInt64Array(B * total);
     for (let b = 0; b < B; b++) {
       const row = rows[b]!;
       for (let i = 0; i < width; i++) {
         inputIds[b * width + i] = BigInt(i < row.length ? row[i]! : 0);
-        pos[b * width + i] = BigInt(pastLen + Math.min(i, row.length - 1));
+        pos[b * width + i] = BigInt(start + Math.min(i, row.length - 1));
       }
-      const m = b * (pastLen + width);
-      for (let i = 0; i < pastLen + row.length; i++) mask[m + i] = 1n;
+      const m = b * total;
+      if (!live || live.length === pastLen) mask.fill(1n, m, m + pastLen + row.length);
+      else {
+        for (const s of live) mask[m + s] = 1n;
+        mask.fill(1n, m + pastLen, m + pastLen + row.length);
+      }
     }
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [B, width]) };
-    if (this.layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', mask, [B, pastLen + width]);
+    if (this.layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', mask, [B, total]);
     if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', pos, [B, width]);
-    // Only the rows the caller reads: the last position of each row.
-    if (this.layout.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(width - Math.min(...rows.map((r) => r.length)) + 1)), []);
+    // Only the rows the caller reads: by default the last position of each row.
+    if (this.layout.hasLogitsToKeep) {
+      const keep = Math.min(width, opts.keep ?? width - Math.min(...rows.map((r) => r.length)) + 1);
+      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
+    }
     if (this.layout.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
     this.layout.pastNames.forEach((n, i) => (feeds[n] = past[i]!));
     const t0 = performance.now();
-    const out = await this.session.run(feeds);
+    // Logits only: onnxruntime-node copies every fetched output into a new
+    // JS buffer, and the presents are most of the bytes.
+    const out = opts.presents === false ? await this.session.run(feeds, ['logits']) : await this.session.run(feeds);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
@@ -404,24 +530,51 @@ export class OrtNextTokenModel implements NextTokenModel {
     return this.layout.pastNames.map(() => new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, kvHeads, 0, headDim]));
   }
 
-  /** Keeps the first n positions of every cached tensor. */
-  private truncateCache(n: number): void {
+  private emptyCache(): KvCache {
+    return { ids: [], slots: [], length: 0, tensors: this.emptyPast(1) };
+  }
+
+  /** Keeps the first n cached tokens: masks the rest out, or copies when the model cannot mask. */
+  private rewind(n: number): void {
+    const c = this.cache;
+    if (n >= c.ids.length) return;
     if (n === 0) {
       this.resetCache();
       return;
     }
-    const { kvHeads, headDim, kvType } = this.layout;
-    const tensors = this.cache.tensors.map((t) => {
-      const P = t.dims[2]!;
-      const src = t.data as KvData;
-      const dst = kvType === 'float16' ? new Uint16Array(kvHeads * n * headDim) : new Float32Array(kvHeads * n * headDim);
-      for (let h = 0; h < kvHeads; h++) dst.set(src.subarray(h * P * headDim, h * P * headDim + n * headDim), h * n * headDim);
-      return new ort.Tensor(kvType, dst, [1, kvHeads, n, headDim]);
-    });
-    this.cache = { ids: this.cache.ids.slice(0, n), tensors };
+    this.cache = { ids: c.ids.slice(0, n), slots: c.slots.slice(0, n), length: c.length, tensors: c.tensors };
+    const dead = c.length - n;
+    if (!this.holes || dead > Math.max(this.maxDeadSlots, n >> 3)) this.compact();
   }
 
-  /** The cached past repeated for a batch of B rows. */
+  /** Copies the live slots into fresh tensors (nothing to do when none is dead). */
+  private compact(): void {
+    const c = this.cache;
+    const n = c.slots.length;
+    if (n === c.length) return;
+    const { kvHeads, headDim, kvType } = this.layout;
+    // Runs of consecutive live slots: one copy per run and head.
+    const spans: Array<[from: number, to: number, len: number]> = [];
+    for (let k = 0; k < n; k++) {
+      const s = c.slots[k]!;
+      const last = spans.at(-1);
+      if (last && last[0] + last[2] === s) last[2]++;
+      else spans.push([s, k, 1]);
+    }
+    const P = c.length;
+    const tensors = c.tensors.map((t) => {
+      const src = t.data as KvData;
+      const dst = kvType === 'float16' ? new Uint16Array(kvHeads * n * headDim) : new Float32Array(kvHeads * n * headDim);
+      for (let h = 0; h < kvHeads; h++) {
+        for (const [from, to, len] of spans) dst.set(src.subarray((h * P + from) * headDim, (h * P + from + len) * headDim), (h * n + to) * headDim);
+      }
+      return new ort.Tensor(kvType, dst, [1, kvHeads, n, headDim]);
+    });
+    this.cache = { ids: c.ids, slots: range(0, n), length: n, tensors, last: c.last };
+    this.stats.compactions++;
+  }
+
+  /** The cached past (no dead slots) repeated for a batch of B rows. */
   private expandPast(B: number): ort.Tensor[] {
     return this.cache.tensors.map((t) => {
       const src = t.data as KvData;

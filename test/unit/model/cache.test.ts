@@ -1,0 +1,126 @@
+/**
+ * The KV cache kept in place: a rewind (a keystroke, token healing's backup,
+ * exact mode's covers) masks slots out instead of copying the past, dead
+ * slots are copied out once there are enough of them, and none of it changes
+ * a single logit beyond rounding. Batch tails that are prefixes of one
+ * another share one run.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { silentLogger } from '../../../src/engine/log';
+import { loadModel } from '../../../src/engine/model/load';
+import { BUNDLED_MODEL_NAME } from '../../../src/engine/models';
+import { fixture, maxAbsDiff, ROOT } from './helpers';
+
+interface Reference {
+  ids: number[];
+}
+
+const refIds = (name: string) => (JSON.parse(readFileSync(join(fixture(name), 'reference.json'), 'utf8')) as Reference).ids;
+
+test('rewinds mask slots instead of copying; results equal a cold cache; dead slots are compacted', async () => {
+  const ids = refIds('qwen25coder');
+  const { model } = await loadModel(fixture('qwen25coder'), { logger: silentLogger });
+  try {
+    assert.equal(model.masksRewinds, true, 'a model with attention_mask and position_ids masks rewinds');
+    const a = ids.slice(0, 20);
+    const b = [...ids.slice(0, 15), 7, 8, 9];
+    const coldB = await model.nextTokenLogProbs(b);
+    model.resetCache();
+    await model.nextTokenLogProbs(a);
+    const warmB = await model.nextTokenLogProbs(b);
+    // The 5 tokens of a after the shared 15 stay in the tensors, masked.
+    assert.deepEqual(model.cachedIds, b);
+    assert.equal(model.cacheSlots, 20 + 3);
+    assert.ok(maxAbsDiff(warmB, coldB) < 1e-5, `masked rewind changed logits by ${maxAbsDiff(warmB, coldB)}`);
+    // Keep rewinding and extending: dead slots pile up until a compaction copies them out.
+    const cold = await loadModel(fixture('qwen25coder'), { logger: silentLogger });
+    try {
+      const before = model.stats.compactions;
+      let seq = [...b];
+      for (let k = 0; k < 40; k++) {
+        seq = [...seq.slice(0, 12 + (k % 5)), 10 + k, 11 + k];
+        const warm = await model.nextTokenLogProbs(seq);
+        cold.model.resetCache();
+        const c = await cold.model.nextTokenLogProbs(seq);
+        assert.ok(maxAbsDiff(warm, c) < 1e-5, `step ${k}: ${maxAbsDiff(warm, c)}`);
+      }
+      assert.ok(model.stats.compactions > before, 'dead slots were compacted at some point');
+    } finally {
+      await cold.model.dispose();
+    }
+    assert.ok(model.cacheSlots - model.cachedIds.length <= 64, `dead slots bounded (${model.cacheSlots - model.cachedIds.length})`);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('a model without position_ids cannot mask rewinds and copies instead, with the same results', async () => {
+  const ids = refIds('codegemma');
+  const { model } = await loadModel(fixture('codegemma'), { logger: silentLogger });
+  try {
+    assert.equal(model.masksRewinds, false);
+    await model.nextTokenLogProbs(ids.slice(0, 20));
+    const warm = await model.nextTokenLogProbs([...ids.slice(0, 15), 7]);
+    assert.equal(model.cacheSlots, model.cachedIds.length, 'no dead slots');
+    model.resetCache();
+    assert.ok(maxAbsDiff(warm, await model.nextTokenLogProbs([...ids.slice(0, 15), 7])) < 1e-5);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('batch tails that are prefixes of one another share a run (one run per branch)', async () => {
+  const ids = refIds('subword-nomanifest');
+  const keep = join(__dirname, 'fixtures', 'keeplogits');
+  // batchSharedLimit 0: tails one by one on the cached prefix, as for int8 models.
+  for (const dir of [fixture('subword-nomanifest'), keep]) {
+    const { model } = await loadModel(dir, { logger: silentLogger, batchSharedLimit: 0 });
+    try {
+      const base = ids.slice(0, 12);
+      // A trie under base: [5] [5 6] [5 6 7] | [9] | [9 8]: two branches, so two runs.
+      const seqs = [[...base, 5], [...base, 5, 6], [...base, 5, 6, 7], [...base, 9], [...base, 9, 8], base];
+      const singles: Float32Array[] = [];
+      for (const s of seqs) {
+        model.resetCache();
+        singles.push(await model.nextTokenLogProbs(s));
+      }
+      model.resetCache();
+      await model.nextTokenLogProbs(base);
+      const runs = model.stats.runs;
+      const batch = await model.nextTokenLogProbsBatch(seqs);
+      assert.equal(model.stats.runs - runs, 2, `${dir}: one run per branch`);
+      for (let i = 0; i < seqs.length; i++) assert.ok(maxAbsDiff(batch[i]!, singles[i]!) < 1e-4, `${dir} row ${i}: ${maxAbsDiff(batch[i]!, singles[i]!)}`);
+      // Logits-only runs leave the cache at the shared prefix.
+      assert.deepEqual(model.cachedIds, base);
+      assert.equal(model.cacheSlots, base.length);
+    } finally {
+      await model.dispose();
+    }
+  }
+});
+
+const bundled = join(ROOT, 'models', BUNDLED_MODEL_NAME);
+test('bundled (int8) model: masked rewinds pass the load-time probe and match a cold cache', { skip: !existsSync(bundled) && 'bundled model missing' }, async () => {
+  const loaded = await loadModel(bundled, { logger: silentLogger, skipChecksums: true });
+  const { model, tokenizer } = loaded;
+  try {
+    assert.equal(model.masksRewinds, true);
+    const ids = tokenizer.encode('def tokens_for(self, text):\n    return self.tokenizer.encode(text)\n');
+    const shorter = ids.slice(0, ids.length - 4);
+    // int8 activation scales follow the chunk a token was computed in, so both sides
+    // compute the live tokens in the same chunks: the prefix, then the last token alone.
+    await model.nextTokenLogProbs(shorter.slice(0, -1));
+    await model.nextTokenLogProbs(ids);
+    const warm = await model.nextTokenLogProbs(shorter);
+    assert.ok(model.cacheSlots > model.cachedIds.length, 'the rewind left masked slots');
+    model.resetCache();
+    await model.nextTokenLogProbs(shorter.slice(0, -1));
+    const cold = await model.nextTokenLogProbs(shorter);
+    assert.ok(maxAbsDiff(warm, cold) < 1e-3, `int8 masked rewind vs cold: ${maxAbsDiff(warm, cold)}`);
+  } finally {
+    await model.dispose();
+  }
+});
