@@ -9,6 +9,7 @@ from train import load_pieces
 from export import export, reference, to_fp16_storage
 from quantize import quantize
 from logits_keep import has_logits_to_keep, manifest_io
+from kv_outputs import has_new_kv_outputs, manifest_io as kv_manifest_io
 import bpe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,6 +73,8 @@ def manifest(dirp, name, cfg, tok, ctx, files, extra):
     }
     if has_logits_to_keep(os.path.join(dirp, "model.onnx")):
         manifest_io(m["io"])
+    if has_new_kv_outputs(os.path.join(dirp, "model.onnx")):
+        kv_manifest_io(m["io"])
     m.update(extra)
     json.dump(m, open(os.path.join(dirp, "subword.json"), "w"), indent=1)
     return m
@@ -161,7 +164,7 @@ def main():
     ap.add_argument("--reuse-variants", help="json of an earlier int8-vs-float comparison (skips re-measuring)")
     ap.add_argument("--bpb-from-onnx", action="store_true", help="report the shipped ONNX model's bits/byte (onnx_bpb.mjs) instead of re-running PyTorch")
     ap.add_argument("--no-logits-to-keep", dest="logits_to_keep", action="store_false",
-                    help="export without the num_logits_to_keep input (logits for every position on every call)")
+                    help="export without the num_logits_to_keep input and the new_key_values outputs (the plain Optimum layout)")
     ap.add_argument("--card-only", action="store_true", help="rewrite subword.json and MODEL_CARD.md from eval.json")
     ap.add_argument("--latency-json", help="bench_models.mjs output: [{model, prefill512_min_ms, decode_min_ms, ...}] with the shipped model first (and the float variant second when int8 ships)")
     a = ap.parse_args()
@@ -180,7 +183,7 @@ def main():
     tmpd = os.path.join("/tmp", "assemble_" + a.name)
     os.makedirs(tmpd, exist_ok=True)
     fp32_path = os.path.join(tmpd, "model.fp32.onnx")
-    export(model, fp32_path, False, a.logits_to_keep)
+    export(model, fp32_path, False, a.logits_to_keep, a.logits_to_keep)
     refp = os.path.join(tmpd, "ref")
     reference(model, refp)
     cfg = model.cfg

@@ -4,7 +4,9 @@ using Optimum/transformers.js I/O names. Optionally store weights as fp16 (Cast 
 at load; onnxruntime constant-folds the Cast, so compute stays fp32) to halve the file, and
 optionally add the int64 scalar input num_logits_to_keep (logits_keep.py: the vocabulary
 projection runs for the last k positions only, 0 = all), which makes a generation prefill
-cheaper while the same file still scores every position."""
+cheaper while the same file still scores every position, and the outputs
+new_key_values.N.key/.value (kv_outputs.py: the call's own keys/values, so the engine can
+keep its cache in place instead of fetching the whole present every step)."""
 import argparse, json, os, sys
 import numpy as np
 import torch
@@ -13,6 +15,7 @@ from model import GPT, get_config
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 from logits_keep import add_logits_to_keep_file
+from kv_outputs import add_new_kv_outputs_file
 
 
 def load_model(ckpt=None, config=None, vocab=None, ctx=2048):
@@ -27,7 +30,7 @@ def load_model(ckpt=None, config=None, vocab=None, ctx=2048):
     return m
 
 
-def export(m, path, fp16_storage=False, logits_to_keep=False):
+def export(m, path, fp16_storage=False, logits_to_keep=False, new_kv_outputs=False):
     cfg = m.cfg
     L, H, hd = cfg["n_layer"], cfg["n_head"], cfg["d_model"] // cfg["n_head"]
     B, S, P = 1, 3, 2
@@ -61,6 +64,9 @@ def export(m, path, fp16_storage=False, logits_to_keep=False):
     if logits_to_keep:
         add_logits_to_keep_file(path, path)
         in_names.insert(3, "num_logits_to_keep")
+    if new_kv_outputs:
+        add_new_kv_outputs_file(path, path)
+        out_names += ["new_key_values.%d.%s" % (i, kv) for i in range(L) for kv in ("key", "value")]
     onnx.checker.check_model(path)
     return in_names, out_names
 
@@ -111,6 +117,8 @@ if __name__ == "__main__":
     ap.add_argument("--reference")
     ap.add_argument("--logits-to-keep", action="store_true",
                     help="add the int64 scalar input num_logits_to_keep (logits for the last k positions; 0 = all)")
+    ap.add_argument("--new-kv-outputs", action="store_true",
+                    help="add outputs new_key_values.N.key/.value (the call's own keys/values)")
     a = ap.parse_args()
     m = load_model(a.ckpt, a.config, a.vocab, a.ctx)
     if a.fp16_storage:
@@ -118,7 +126,7 @@ if __name__ == "__main__":
         with torch.no_grad():
             for p in m.parameters():
                 p.copy_(p.half().float())
-    export(m, a.out, a.fp16_storage, a.logits_to_keep)
+    export(m, a.out, a.fp16_storage, a.logits_to_keep, a.new_kv_outputs)
     if a.reference:
         reference(m, a.reference)
     print("exported", a.out, os.path.getsize(a.out), "bytes", m.n_params(), "params")

@@ -2,7 +2,8 @@
 // PyTorch reference logits. usage: node onnx_check.mjs model.onnx [--ref prefix] [--bench] [--threads 1]
 // A graph with the num_logits_to_keep input (logits_keep.py) is checked with every
 // position (keep 0) against PyTorch, its keep-1 output against the last of those rows,
-// and benchmarked with keep 1, as the completion engine runs it.
+// and benchmarked with keep 1, as the completion engine runs it. new_key_values outputs
+// (kv_outputs.py) are checked against the last position of the presents.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
@@ -52,6 +53,16 @@ if (args.includes("--ref")) {
     let dk = 0;
     for (let i = 0; i < V; i++) dk = Math.max(dk, Math.abs(r3.logits.data[i] - l1[(n - 1) * V + i]));
     out.max_abs_diff_keep1_vs_full = dk;
+  }
+  if (sess.outputNames.includes("new_key_values.0.key")) {
+    // the decode step's own keys/values are the last position of each head in the present
+    let dn = 0;
+    for (const kv of ["key", "value"]) {
+      const nw = r2[`new_key_values.0.${kv}`].data, pr = r2[`present.0.${kv}`];
+      const [, heads, T, hd] = pr.dims;
+      for (let h = 0; h < heads; h++) for (let i = 0; i < hd; i++) dn = Math.max(dn, Math.abs(nw[h * hd + i] - pr.data[(h * T + T - 1) * hd + i]));
+    }
+    out.max_abs_diff_new_kv_vs_present = dn;
   }
 }
 if (args.includes("--bench")) {

@@ -17,6 +17,12 @@ type KvData = Float32Array | Uint16Array;
 export interface GraphLayout {
   readonly pastNames: readonly string[];
   readonly presentNames: readonly string[];
+  /**
+   * Outputs with the keys/values of the call's own tokens, in pastNames
+   * order (tools/train/kv_outputs.py), when the graph has them: the runner
+   * then keeps its cache in place instead of fetching the presents.
+   */
+  readonly newKvNames?: readonly string[];
   readonly hasAttentionMask: boolean;
   readonly hasPositionIds: boolean;
   readonly hasCacheBranch: boolean;
@@ -101,6 +107,7 @@ export function inspectGraph(session: ort.InferenceSession, modelPath: string): 
   return {
     pastNames: ordered,
     presentNames: presents,
+    newKvNames: presents.every((p) => session.outputNames.includes(p.replace('present.', 'new_key_values.'))) ? presents.map((p) => p.replace('present.', 'new_key_values.')) : undefined,
     hasAttentionMask: session.inputNames.includes('attention_mask'),
     hasPositionIds: session.inputNames.includes('position_ids'),
     hasCacheBranch: session.inputNames.includes('use_cache_branch'),
@@ -146,6 +153,12 @@ export function logSoftmaxRow(data: Float32Array | Uint16Array, offset: number, 
  * instead of copied away, so a rewind costs nothing. Positions are passed
  * explicitly, so a token's physical slot does not matter. Dead slots are
  * dropped in one copy once there are enough of them (compact()).
+ *
+ * With a graph that returns the new tokens' keys/values (newKvNames) the
+ * cache is a fixed-capacity store instead: token j of `ids` lives in slot j,
+ * the slots past ids.length are masked, each run writes its new keys/values
+ * into the store, and the presents (a copy of the whole cache that
+ * onnxruntime-node would copy once more into JS) are never fetched.
  */
 interface KvCache {
   ids: number[];
@@ -198,8 +211,8 @@ interface RunOptions {
   readonly live?: readonly number[];
   /** Position of the rows' first token (default: the number of live slots). */
   readonly start?: number;
-  /** Fetch the presents (false: logits only, the past stays as it is). */
-  readonly presents?: boolean;
+  /** What to fetch besides the logits: the presents (default), the new keys/values only, or nothing. */
+  readonly fetch?: 'presents' | 'new' | 'logits';
   /** Logits rows wanted, counted from the end (graphs with num_logits_to_keep). */
   readonly keep?: number;
 }
@@ -223,6 +236,8 @@ export class OrtNextTokenModel implements NextTokenModel {
    * position_ids; probe() checks that a masked slot changes nothing).
    */
   private holes = false;
+  /** The cache is a fixed-capacity store written in place (see KvCache). */
+  private slotStore = false;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -273,10 +288,9 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.batchConsistent = !(diff > 1e-3);
     if (!this.batchConsistent) this.batchSharedLimit = 0;
     this.holes = this.layout.hasAttentionMask && this.layout.hasPositionIds && (await this.probeHoles());
-    this.stats.runs = 0;
-    this.stats.runMs = 0;
-    this.stats.tokensComputed = 0;
-    this.stats.logitsRows = 0;
+    this.slotStore = this.holes && this.layout.newKvNames !== undefined && (await this.probeSlots());
+    this.resetCache();
+    for (const k of Object.keys(this.stats) as Array<keyof RunnerStats>) this.stats[k] = 0;
   }
 
   /**
@@ -307,12 +321,47 @@ export class OrtNextTokenModel implements NextTokenModel {
     }
   }
 
+  /**
+   * The new keys/values written into a store of 8 slots give the same logits
+   * as the presents: [1 2] then [3] then [4], both ways.
+   */
+  private async probeSlots(): Promise<boolean> {
+    try {
+      const last = (o: ort.InferenceSession.OnnxValueMapType) => {
+        const l = o.logits!;
+        return (l.data as Float32Array).subarray((l.dims[1]! - 1) * l.dims[2]!, l.dims[1]! * l.dims[2]!);
+      };
+      const a1 = await this.run([[1, 2]], this.emptyPast(1), 0);
+      const a2 = await this.run([[3]], this.layout.presentNames.map((n) => a1[n]!), 2);
+      const a3 = await this.run([[4]], this.layout.presentNames.map((n) => a2[n]!), 3);
+      this.cache = this.emptyCache();
+      this.slotStore = true;
+      await this.single([1, 2]);
+      await this.single([1, 2, 3]);
+      const y = await this.single([1, 2, 3, 4]);
+      const x = logSoftmaxRow(last(a3), 0, last(a3).length, false);
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+      return diff < 1e-3;
+    } catch {
+      return false;
+    } finally {
+      this.slotStore = false;
+      this.cache = this.emptyCache();
+    }
+  }
+
   /** Whether batched rows reproduce single runs (false for dynamically quantized graphs). */
   batchConsistent = true;
 
   /** Whether rewinds mask cache slots instead of copying (see KvCache). */
   get masksRewinds(): boolean {
     return this.holes;
+  }
+
+  /** Whether the cache is a store written in place from the new keys/values (see KvCache). */
+  get cacheInPlace(): boolean {
+    return this.slotStore;
   }
 
   /** Token ids whose keys/values are cached (for tests and the benchmark). */
@@ -378,18 +427,24 @@ export class OrtNextTokenModel implements NextTokenModel {
     for (let start = common; start < ids.length; start += this.prefillChunk) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const chunk = ids.slice(start, Math.min(ids.length, start + this.prefillChunk));
+      if (this.slotStore) this.reserve(start + chunk.length);
       const c = this.cache;
-      const out = await this.run([chunk], c.tensors, c.length, { live: c.slots, start });
+      const out = await this.run([chunk], c.tensors, c.length, { live: c.slots, start, fetch: this.slotStore ? 'new' : 'presents' });
       const logits = out.logits!;
       const width = logits.dims[2]!;
       // The last row, whether the graph returns every position or only the last.
       last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * width, width, logits.type === 'float16');
-      this.cache = {
-        ids: ids.slice(0, start + chunk.length),
-        slots: [...c.slots, ...range(c.length, c.length + chunk.length)],
-        length: c.length + chunk.length,
-        tensors: this.layout.presentNames.map((n) => out[n]!),
-      };
+      if (this.slotStore) {
+        this.store(out, start, chunk.length);
+        this.cache = { ids: ids.slice(0, start + chunk.length), slots: range(0, start + chunk.length), length: c.length, tensors: c.tensors };
+      } else {
+        this.cache = {
+          ids: ids.slice(0, start + chunk.length),
+          slots: [...c.slots, ...range(c.length, c.length + chunk.length)],
+          length: c.length + chunk.length,
+          tensors: this.layout.presentNames.map((n) => out[n]!),
+        };
+      }
     }
     this.cache.last = last;
     return last!.slice();
@@ -433,7 +488,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const tails = group.map((i) => sequences[i]!.slice(shared));
       const width = Math.max(...tails.map((t) => t.length));
-      const out = await this.run(tails, this.expandPast(group.length), this.cache.length, { width, start: shared, presents: false });
+      const out = await this.run(tails, this.expandPast(group.length), this.cache.ids.length, { width, start: shared, fetch: 'logits' });
       const logits = out.logits!;
       const rows = logits.dims[1]!;
       const V = logits.dims[2]!;
@@ -463,7 +518,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       const tail = leaf.slice(shared);
       const shortest = Math.min(...along.map((j) => sequences[j]!.length));
       const c = this.cache;
-      const out = await this.run([tail], c.tensors, c.length, { live: c.slots, start: shared, presents: false, keep: leaf.length - shortest + 1 });
+      const out = await this.run([tail], c.tensors, c.length, { live: c.slots, start: shared, fetch: 'logits', keep: leaf.length - shortest + 1 });
       const logits = out.logits!;
       const R = logits.dims[1]!;
       const V = logits.dims[2]!;
@@ -514,7 +569,12 @@ export class OrtNextTokenModel implements NextTokenModel {
     const t0 = performance.now();
     // Logits only: onnxruntime-node copies every fetched output into a new
     // JS buffer, and the presents are most of the bytes.
-    const out = opts.presents === false ? await this.session.run(feeds, ['logits']) : await this.session.run(feeds);
+    const out =
+      opts.fetch === 'logits'
+        ? await this.session.run(feeds, ['logits'])
+        : opts.fetch === 'new'
+          ? await this.session.run(feeds, ['logits', ...this.layout.newKvNames!])
+          : await this.session.run(feeds);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
@@ -543,6 +603,8 @@ export class OrtNextTokenModel implements NextTokenModel {
       return;
     }
     this.cache = { ids: c.ids.slice(0, n), slots: c.slots.slice(0, n), length: c.length, tensors: c.tensors };
+    // In the store, the slots past n are free capacity, not dead.
+    if (this.slotStore) return;
     const dead = c.length - n;
     if (!this.holes || dead > Math.max(this.maxDeadSlots, n >> 3)) this.compact();
   }
@@ -551,7 +613,7 @@ export class OrtNextTokenModel implements NextTokenModel {
   private compact(): void {
     const c = this.cache;
     const n = c.slots.length;
-    if (n === c.length) return;
+    if (n === c.length || this.slotStore) return;
     const { kvHeads, headDim, kvType } = this.layout;
     // Runs of consecutive live slots: one copy per run and head.
     const spans: Array<[from: number, to: number, len: number]> = [];
@@ -574,13 +636,50 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.stats.compactions++;
   }
 
-  /** The cached past (no dead slots) repeated for a batch of B rows. */
+  /** The cached past (its first ids.length slots: no dead ones) repeated for a batch of B rows. */
   private expandPast(B: number): ort.Tensor[] {
+    const n = this.cache.ids.length;
+    const L = this.cache.length;
+    const { kvHeads: H, headDim: D } = this.layout;
     return this.cache.tensors.map((t) => {
       const src = t.data as KvData;
-      const dst = src instanceof Uint16Array ? new Uint16Array(src.length * B) : new Float32Array(src.length * B);
-      for (let b = 0; b < B; b++) dst.set(src, b * src.length);
-      return new ort.Tensor(t.type as 'float32', dst, [B, t.dims[1]!, t.dims[2]!, t.dims[3]!]);
+      const dst = src instanceof Uint16Array ? new Uint16Array(B * H * n * D) : new Float32Array(B * H * n * D);
+      for (let b = 0; b < B; b++) {
+        if (n === L) dst.set(src.subarray(0, H * n * D), b * H * n * D);
+        else for (let h = 0; h < H; h++) dst.set(src.subarray(h * L * D, (h * L + n) * D), (b * H + h) * n * D);
+      }
+      return new ort.Tensor(t.type as 'float32', dst, [B, H, n, D]);
+    });
+  }
+
+  /**
+   * Store capacity for `need` tokens: grown in steps (a copy of the live
+   * slots), never beyond the context; attention and onnxruntime's own
+   * concatenation cost grows with the capacity, so it starts small.
+   */
+  private reserve(need: number): void {
+    const c = this.cache;
+    if (need <= c.length) return;
+    const cap = Math.min(Math.max(this.contextLength, need), Math.max(need + 64, Math.ceil((c.length * 3) / 2 / 64) * 64));
+    const { kvHeads: H, headDim: D, kvType } = this.layout;
+    const n = c.ids.length;
+    const tensors = c.tensors.map((t) => {
+      const src = t.data as KvData;
+      const dst = kvType === 'float16' ? new Uint16Array(H * cap * D) : new Float32Array(H * cap * D);
+      for (let h = 0; h < H && n > 0; h++) dst.set(src.subarray(h * c.length * D, (h * c.length + n) * D), h * cap * D);
+      return new ort.Tensor(kvType, dst, [1, H, cap, D]);
+    });
+    this.cache = { ids: c.ids, slots: c.slots, length: cap, tensors, last: c.last };
+  }
+
+  /** Writes a run's new keys/values (S tokens from slot `at`) into the store. */
+  private store(out: ort.InferenceSession.OnnxValueMapType, at: number, S: number): void {
+    const { kvHeads: H, headDim: D } = this.layout;
+    const cap = this.cache.length;
+    this.layout.newKvNames!.forEach((name, i) => {
+      const nw = out[name]!.data as KvData;
+      const dst = this.cache.tensors[i]!.data as KvData;
+      for (let h = 0; h < H; h++) dst.set(nw.subarray(h * S * D, (h + 1) * S * D), (h * cap + at) * D);
     });
   }
 }

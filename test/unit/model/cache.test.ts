@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../../../src/engine/log';
 import { loadModel } from '../../../src/engine/model/load';
 import { BUNDLED_MODEL_NAME } from '../../../src/engine/models';
-import { fixture, maxAbsDiff, ROOT } from './helpers';
+import { fixture, logSoftmax, maxAbsDiff, ROOT } from './helpers';
 
 interface Reference {
   ids: number[];
@@ -122,5 +122,53 @@ test('bundled (int8) model: masked rewinds pass the load-time probe and match a 
     assert.ok(maxAbsDiff(warm, cold) < 1e-3, `int8 masked rewind vs cold: ${maxAbsDiff(warm, cold)}`);
   } finally {
     await model.dispose();
+  }
+});
+
+const INPLACE = join(__dirname, 'fixtures', 'inplace');
+
+test('in-place store (new_key_values outputs): equals PyTorch and the presents path through prefill, decode, rewinds and growth', async () => {
+  const ref = JSON.parse(readFileSync(join(INPLACE, 'reference.json'), 'utf8')) as Reference & { last_logits: number[]; logits_at_12: number[] };
+  const inplace = await loadModel(INPLACE, { logger: silentLogger });
+  // Same weights without the extra outputs: the presents path.
+  const plain = await loadModel(join(__dirname, 'fixtures', 'keeplogits'), { logger: silentLogger });
+  try {
+    assert.equal(inplace.model.cacheInPlace, true);
+    assert.equal(plain.model.cacheInPlace, false);
+    const { model } = inplace;
+    const at12 = await model.nextTokenLogProbs(ref.ids.slice(0, 12));
+    assert.ok(maxAbsDiff(at12, logSoftmax(ref.logits_at_12)) < 1e-4);
+    let last: Float32Array | undefined;
+    for (let n = 13; n <= ref.ids.length; n++) last = await model.nextTokenLogProbs(ref.ids.slice(0, n));
+    assert.ok(maxAbsDiff(last!, logSoftmax(ref.last_logits)) < 1e-4);
+    // The store never holds dead slots: a rewind frees the slots after it.
+    const slots = model.cacheSlots;
+    await model.nextTokenLogProbs(ref.ids.slice(0, 10));
+    assert.equal(model.cacheSlots, slots, 'no reallocation on a rewind');
+    // A random walk of extensions and rewinds, long enough to grow the store, against the presents path.
+    let seq = ref.ids.slice(0, 10);
+    let grown = false;
+    for (let k = 0; k < 60; k++) {
+      seq = k % 7 === 6 ? seq.slice(0, Math.max(1, seq.length - 5)) : [...seq, ...ref.ids.slice(k % 20, (k % 20) + 1 + (k % 4))];
+      if (seq.length > model.contextLength) seq = seq.slice(0, 20);
+      const a = await model.nextTokenLogProbs(seq);
+      const b = await plain.model.nextTokenLogProbs(seq);
+      assert.ok(maxAbsDiff(a, b) < 1e-4, `step ${k} (${seq.length} tokens): ${maxAbsDiff(a, b)}`);
+      grown ||= model.cacheSlots > slots;
+    }
+    assert.ok(grown, 'the store grew past its first capacity');
+    // Batches (tails logits-only on the store) equal single calls.
+    const base = ref.ids.slice(0, 16);
+    const seqs = [[...base, 5], [...base, 6, 7, 8], [...base, 9, 10], base, [...base.slice(0, 14), 11]];
+    const batch = await model.nextTokenLogProbsBatch(seqs);
+    for (let i = 0; i < seqs.length; i++) {
+      const single = await plain.model.nextTokenLogProbs(seqs[i]!);
+      assert.ok(maxAbsDiff(batch[i]!, single) < 1e-4, `batch row ${i}: ${maxAbsDiff(batch[i]!, single)}`);
+    }
+    // Runs fetched the new keys/values, never the presents: 1 logits row each.
+    assert.equal(model.stats.compactions, 0);
+  } finally {
+    await inplace.model.dispose();
+    await plain.model.dispose();
   }
 });
