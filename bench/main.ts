@@ -9,6 +9,7 @@ import './complete';
 import './syntax';
 import './editor';
 import './tokenize';
+import './ensemble';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,7 @@ import { registerCommands, showMenu, toggleBooleanSetting, updateSetting } from 
 import { Ctx } from './ctx';
 import { TokenHover } from './hover';
 import { InlineProvider } from './inline';
+import { EnsembleFeeder } from './ensembleFeed';
 import { Overlays } from './overlays';
 import { engineRegistry } from './registryBinding';
 import { bundledModelDir, ModelSession } from './session';
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): SubwordApi | undefin
     const overlays = new Overlays(ctx, tokens, syntax);
     const hover = new TokenHover(ctx, tokens, syntax);
     const inline = new InlineProvider(ctx, session);
+    const ensembleFeed = new EnsembleFeeder(ctx, session);
     ctx.pushExtension(
       syntax,
       tokens,
@@ -81,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): SubwordApi | undefin
       overlays,
       hover,
       inline,
+      ensembleFeed,
       vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-remote' }], inline),
       inline.onDidShow(() => status.schedule()),
     );
@@ -103,7 +106,11 @@ export function activate(context: vscode.ExtensionContext): SubwordApi | undefin
 
     ctx.onConfigChange((config, previous) => {
       const modelChanged =
-        config.model.path !== previous.model.path || config.model.threads !== previous.model.threads || config.completion.enabled !== previous.completion.enabled;
+        config.model.path !== previous.model.path ||
+        config.model.threads !== previous.model.threads ||
+        config.completion.enabled !== previous.completion.enabled ||
+        config.completion.ensemble !== previous.completion.ensemble ||
+        config.completion.ensembleCacheMB !== previous.completion.ensembleCacheMB;
       if (modelChanged) {
         // A new model is a new session: the old engine and its parts go.
         ctx.resetSession();

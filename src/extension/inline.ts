@@ -107,6 +107,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
         maxLines: config.completion.maxLines,
         temperature: config.completion.temperature,
         topP: config.completion.topP,
+        ensemble: config.completion.ensemble,
       });
       const tAdapted = performance.now();
       const result = await engine.complete({ ...req, signal: ac.signal });
@@ -129,7 +130,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       const latency = tDone - t0;
       this.session.lastLatencyMs = result.cached ? this.session.lastLatencyMs : latency - delay;
       this.latency.fire(latency);
-      this.ctx.log.trace(`completion ${result.cached ? '(cached) ' : ''}${JSON.stringify(text.slice(0, 40))} in ${latency.toFixed(0)} ms (wait ${delay} ms, engine ${result.ms.toFixed(0)} ms, ${result.boundary})`);
+      this.ctx.log.trace(`completion ${result.cached ? '(cached) ' : ''}${JSON.stringify(text.slice(0, 40))} in ${latency.toFixed(0)} ms (wait ${delay} ms, engine ${result.ms.toFixed(0)} ms, ${result.boundary}${result.driver ? `, driven by ${result.driver}` : ''})`);
       return [item];
     } catch (err) {
       if (err instanceof CancelledError || ac.signal.aborted) {

@@ -25,6 +25,20 @@ export function modelDirFor(config: SubwordConfig, extensionPath: string): strin
   return config.model.path.trim() || bundledModelDir(extensionPath);
 }
 
+/**
+ * The ensemble the model worker sets up for subword.completion.ensemble:
+ * the workspace cache ("cache"), or the bundled model as the second model
+ * next to the one in subword.model.path ("models").
+ */
+export function ensembleOptionsFor(config: SubwordConfig, extensionPath: string): { cacheBytes: number; secondModelDir?: string } | undefined {
+  const mode = config.completion.ensemble;
+  if (mode === 'off') return undefined;
+  const cacheBytes = config.completion.ensembleCacheMB * 1024 * 1024;
+  if (mode === 'cache') return { cacheBytes };
+  // With no model path the primary is the bundled model itself: no second model (the worker says so once).
+  return { cacheBytes: 1024 * 1024, secondModelDir: config.model.path.trim() ? bundledModelDir(extensionPath) : undefined };
+}
+
 export class ModelSession implements vscode.Disposable {
   private engineValue: CompletionEngine | undefined;
   private statusValue: ModelStatus = { kind: 'disabled' };
@@ -94,6 +108,7 @@ export class ModelSession implements vscode.Disposable {
         workerScript: existsSync(worker) ? worker : undefined,
         grammarsDir: join(this.ctx.extensionPath, 'grammars'),
         prefetch: true,
+        ensemble: ensembleOptionsFor(config, this.ctx.extensionPath),
       });
     } catch (err) {
       this.fail(dir, describeError(err));

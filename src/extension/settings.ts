@@ -120,7 +120,15 @@ export const SETTING_SECTIONS = {
           'Mix the model with a byte-level cache model of the workspace.',
           'Mix the bundled model with the model in subword.model.path.',
         ],
-        description: 'Combine the model with other byte-level predictors.',
+        description:
+          'Combine the model with other byte-level predictors, mixed exactly at the byte level (exact byte-level probabilities, whatever subword.completion.boundary says).',
+      },
+      'subword.completion.ensembleCacheMB': {
+        type: 'integer',
+        default: 32,
+        minimum: 1,
+        maximum: 1024,
+        description: 'Memory of the workspace cache model used by subword.completion.ensemble "cache", in MB (fixed when the model starts; a full cache forgets its rarest statistics).',
       },
     },
   },
@@ -190,6 +198,7 @@ export interface SubwordConfig {
     readonly temperature: number;
     readonly topP: number;
     readonly ensemble: EnsembleMode;
+    readonly ensembleCacheMB: number;
   };
   readonly tokens: {
     readonly tokenizer: string;
@@ -276,6 +285,7 @@ export function readSettings(get: (id: string) => unknown): { config: SubwordCon
       temperature: v('subword.completion.temperature'),
       topP: v('subword.completion.topP'),
       ensemble: v('subword.completion.ensemble'),
+      ensembleCacheMB: v('subword.completion.ensembleCacheMB'),
     },
     tokens: {
       tokenizer: v('subword.tokens.tokenizer'),

@@ -9,6 +9,7 @@ import type { RunnerStats } from '../model/ortModel';
 import { CancelledError } from '../model/types';
 import { SyntaxService } from '../syntax/service';
 import { CompletionCore, type CompletionRequest, type CoreResult } from './core';
+import { EnsembleHost, type CacheFeed } from '../ensemble/host';
 
 export interface ModelInfo {
   readonly name: string;
@@ -27,6 +28,8 @@ export interface CompletionBackend {
   stats(): Promise<RunnerStats>;
   /** Drops the model's KV cache (cold-start measurements). */
   resetCache(): Promise<void>;
+  /** Text for the ensemble's workspace cache (ignored without an ensemble). Fire and forget. */
+  feedCache?(feed: CacheFeed): void;
   dispose(): Promise<void>;
 }
 
@@ -40,6 +43,8 @@ export interface BackendOptions {
    * post-processing ranks candidates and overlap cuts by parse errors.
    */
   readonly grammarsDir?: string;
+  /** A byte-level ensemble next to the model (setting subword.completion.ensemble other than off). */
+  readonly ensemble?: { readonly cacheBytes?: number; readonly secondModelDir?: string };
 }
 
 /** Everything in the calling thread. */
@@ -48,6 +53,7 @@ export class InProcessBackend implements CompletionBackend {
   private syntax: SyntaxService | undefined;
   private loading: Promise<ModelInfo> | undefined;
   private disposed = false;
+  private readonly early: CacheFeed[] = [];
 
   constructor(
     private readonly options: BackendOptions,
@@ -70,6 +76,9 @@ export class InProcessBackend implements CompletionBackend {
       const grammarsDir = this.options.grammarsDir;
       this.syntax = grammarsDir ? new SyntaxService({ grammarsDir, logger: this.logger }) : undefined;
       this.core = new CompletionCore(loaded, this.logger, undefined, this.syntax);
+      const ens = this.options.ensemble;
+      if (ens) this.core.ensemble = new EnsembleHost({ ...ens, threads: this.options.threads, skipChecksums: this.options.skipChecksums, logger: this.logger });
+      for (const f of this.early.splice(0)) this.core.ensemble?.feed(f);
       return infoOf(this.core, this.options);
     })();
     return this.loading;
@@ -79,6 +88,13 @@ export class InProcessBackend implements CompletionBackend {
     await this.load();
     if (this.disposed || !this.core) throw new CancelledError('disposed');
     return this.core.complete(req, signal);
+  }
+
+  /** Feeds the workspace cache; text sent before the model is loaded waits for it. */
+  feedCache(feed: CacheFeed): void {
+    if (!this.options.ensemble || this.disposed) return;
+    if (this.core) this.core.ensemble?.feed(feed);
+    else if (this.early.length < 256) this.early.push(feed);
   }
 
   async stats(): Promise<RunnerStats> {
@@ -97,7 +113,7 @@ export class InProcessBackend implements CompletionBackend {
     const core = this.core;
     this.core = undefined;
     this.syntax?.dispose();
-    if (core) await core.loaded.model.dispose();
+    if (core) await Promise.all([core.loaded.model.dispose(), core.ensemble?.dispose()]);
   }
 }
 

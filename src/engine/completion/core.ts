@@ -12,6 +12,7 @@ import { seededRandom } from './sampling';
 import { createStopAt, finalizeCompletion, type CompletionContext, type ErrorCounter } from '../syntax/postprocess';
 import { completeUtf8Length, finishText, firstOf, maxLinesRule, type StopRule } from './stops';
 import { StrategySet } from './strategies';
+import type { EnsembleHost, EnsembleMode } from '../ensemble/host';
 
 /** What the editor (or CLI) asks for. Strings are UTF-16, as the editor has them. */
 export interface CompletionRequest {
@@ -30,6 +31,8 @@ export interface CompletionRequest {
   readonly topP?: number;
   /** Seed for sampling (reproducible runs); random when absent. */
   readonly seed?: number;
+  /** Byte-level ensemble (setting subword.completion.ensemble); needs CompletionCore.ensemble. */
+  readonly ensemble?: EnsembleMode;
 }
 
 /** What the model side returns for one request. */
@@ -45,6 +48,8 @@ export interface CoreResult {
   readonly modelCalls: number;
   /** Prompt size in tokens (head + encoded stream). */
   readonly promptTokens: number;
+  /** With an ensemble: the component that drove the completion ("cache", a model's name). */
+  readonly driver?: string;
 }
 
 /**
@@ -73,6 +78,8 @@ export class CompletionCore {
   private anchor: PrefixAnchor | undefined;
   private readonly strategies = new StrategySet();
   private readonly failedModes = new Set<BoundaryMode>();
+  /** The byte-level ensemble (workspace cache, second model), when the backend made one. */
+  ensemble: EnsembleHost | undefined;
 
   constructor(
     readonly loaded: LoadedModel,
@@ -131,9 +138,11 @@ export class CompletionCore {
       random: seededRandom(req.seed ?? Math.floor(Math.random() * 2 ** 31)),
       signal,
     };
+    const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, request, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
+    if (mixed) strategy = mixed.strategy;
     let result;
     try {
-      result = await strategy.generate(request);
+      result = await strategy.generate(mixed?.request ?? request);
     } catch (err) {
       if (err instanceof CancelledError || signal?.aborted || strategy.mode === 'naive') throw err;
       // A strategy bug must not take completions down: log (once per mode) and fall back.
@@ -151,6 +160,7 @@ export class CompletionCore {
       stoppedBy: result.stoppedBy,
       modelCalls: result.modelCalls,
       promptTokens: prompt.headIds.length + prompt.streamIds.length,
+      driver: (result as { ensemble?: { driver: string } }).ensemble?.driver,
     };
   }
 }

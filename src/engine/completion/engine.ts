@@ -9,6 +9,7 @@ import type { RunnerStats } from '../model/ortModel';
 import { CancelledError } from '../model/types';
 import type { BackendOptions, CompletionBackend, ModelInfo } from './backend';
 import type { CompletionRequest, CoreResult } from './core';
+import type { CacheFeed } from '../ensemble/host';
 import { WorkerBackend } from './workerBackend';
 
 export type { CompletionRequest } from './core';
@@ -36,6 +37,8 @@ export interface CompletionEngineOptions {
   readonly contextLength?: number;
   /** The package's grammars/ folder: post-processing by parse errors (BackendOptions.grammarsDir). */
   readonly grammarsDir?: string;
+  /** A byte-level ensemble next to the model (BackendOptions.ensemble). */
+  readonly ensemble?: BackendOptions['ensemble'];
 }
 
 export type EngineState =
@@ -56,6 +59,8 @@ export interface CompletionResult {
   readonly cached: boolean;
   readonly stoppedBy?: string;
   readonly promptTokens?: number;
+  /** With an ensemble: the component that drove the completion. */
+  readonly driver?: string;
 }
 
 export interface EngineCounters {
@@ -105,7 +110,7 @@ export class CompletionEngine {
   private constructor(private readonly options: CompletionEngineOptions) {
     this.logger = options.logger;
     this.clock = options.clock ?? performanceClock;
-    const backendOptions = { modelDir: options.modelDir, threads: options.threads ?? 1, skipChecksums: options.skipChecksums, contextLength: options.contextLength, grammarsDir: options.grammarsDir };
+    const backendOptions = { modelDir: options.modelDir, threads: options.threads ?? 1, skipChecksums: options.skipChecksums, contextLength: options.contextLength, grammarsDir: options.grammarsDir, ensemble: options.ensemble };
     this.backend = options.workerScript
       ? new WorkerBackend(
           {
@@ -209,7 +214,7 @@ export class CompletionEngine {
       const r: CoreResult = await this.backend.complete(stripSignal(req), ac.signal);
       if (!sampling) this.remember(req, optionsKey, r.text, r.boundary);
       if (this.options.prefetch && !sampling && r.text) this.prefetch(req, r.text);
-      return { text: r.text, ms: r.ms, tokens: r.tokens, boundary: r.boundary, cached: false, stoppedBy: r.stoppedBy, promptTokens: r.promptTokens };
+      return { text: r.text, ms: r.ms, tokens: r.tokens, boundary: r.boundary, cached: false, stoppedBy: r.stoppedBy, promptTokens: r.promptTokens, driver: r.driver };
     } catch (err) {
       if (err instanceof CancelledError || ac.signal.aborted) {
         this.counters.cancelled++;
@@ -269,6 +274,12 @@ export class CompletionEngine {
     return this.prefetchDone;
   }
 
+  /** Text for the ensemble's workspace cache (the open documents, nearby files, edits); a no-op without an ensemble. */
+  feedCache(feed: CacheFeed): void {
+    if (this.stateValue.kind === 'disposed' || this.stateValue.kind === 'error') return;
+    this.backend.feedCache?.(feed);
+  }
+
   /** Runner counters (KV-cache reuse, onnxruntime time) from the model side. */
   stats(): Promise<RunnerStats> {
     return this.backend.stats();
@@ -304,6 +315,7 @@ function lazyInProcess(options: BackendOptions, logger: Logger): CompletionBacke
     complete: async (req, signal) => (await get()).complete(req, signal),
     stats: async () => (await get()).stats(),
     resetCache: async () => (await get()).resetCache(),
+    feedCache: (feed) => void get().then((b) => b.feedCache?.(feed)),
     dispose: async () => {
       if (inner) await (await inner).dispose();
     },
@@ -317,7 +329,7 @@ function stripSignal(req: CompletionRequest & { readonly signal?: AbortSignal })
 }
 
 function optionsKeyOf(req: CompletionRequest): string {
-  return [req.boundary ?? 'exact', req.maxTokens ?? '', req.maxLines ?? '', req.languageId ?? '', req.path ?? ''].join('\u0001');
+  return [req.boundary ?? 'exact', req.maxTokens ?? '', req.maxLines ?? '', req.languageId ?? '', req.path ?? '', req.ensemble ?? 'off'].join('\u0001');
 }
 
 function cacheKey(req: CompletionRequest, optionsKey: string): string {

@@ -2,6 +2,7 @@
 import type { RunnerStats } from '../model/ortModel';
 import type { BackendOptions, ModelInfo } from './backend';
 import type { CompletionRequest, CoreResult } from './core';
+import type { CacheFeed } from '../ensemble/host';
 
 /** workerData of the model worker. */
 export type WorkerInit = BackendOptions;
@@ -12,6 +13,7 @@ export type ToWorker =
   | { readonly type: 'cancel'; readonly id: number }
   | { readonly type: 'stats'; readonly id: number }
   | { readonly type: 'resetCache'; readonly id: number }
+  | { readonly type: 'feedCache'; readonly feed: CacheFeed }
   | { readonly type: 'dispose' };
 
 export interface WireError {

@@ -10,6 +10,7 @@ import { CancelledError } from '../model/types';
 import type { BackendOptions, CompletionBackend, ModelInfo } from './backend';
 import type { CompletionRequest, CoreResult } from './core';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './protocol';
+import type { CacheFeed } from '../ensemble/host';
 
 export interface WorkerBackendOptions extends BackendOptions {
   /**
@@ -70,6 +71,7 @@ export class WorkerBackend implements CompletionBackend {
         threads: this.options.threads,
         skipChecksums: this.options.skipChecksums,
         contextLength: this.options.contextLength,
+        ensemble: this.options.ensemble,
         ...this.options.bootstrapData,
       };
       const w = new Worker(this.options.workerScript, { workerData: init });
@@ -154,6 +156,11 @@ export class WorkerBackend implements CompletionBackend {
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CoreResult> {
     await this.load();
     return this.call<CoreResult>((id) => ({ type: 'complete', id, req }), signal);
+  }
+
+  feedCache(feed: CacheFeed): void {
+    // Posted in order with the requests; the worker learns the text in slices between them.
+    if (this.options.ensemble && !this.exited) this.post({ type: 'feedCache', feed });
   }
 
   async stats(): Promise<RunnerStats> {

@@ -78,6 +78,11 @@ function startWorker(): void {
       controllers.get(msg.id)?.abort(new CancelledError('superseded'));
       return;
     }
+    // Cache text is queued at once (learnt in slices by the ensemble), never behind a request.
+    if (msg.type === 'feedCache') {
+      backend.feedCache(msg.feed);
+      return;
+    }
     if (msg.type === 'complete') controllers.set(msg.id, new AbortController());
     chain = chain.then(() => handle(msg));
   });
