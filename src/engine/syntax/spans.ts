@@ -4,7 +4,7 @@
  * boundary strategies re-cover the partial word from the span's start; the
  * hover and the overlays show its token count.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import { cursorCharacter, lexicalSpanAt, lineBounds, wordSpanAround, wordTester, type SpanKind, type TokenSpan } from './lexical';
 import type { SyntaxView } from './service';
 import { utf16ToUtf8 } from './offsets';
@@ -15,9 +15,8 @@ export type { TokenSpan, SpanKind } from './lexical';
 const KEYWORD_LIKE = /^(true|false|null|nil|None|True|False|undefined|this|self|super|void|number|string|boolean|any|unknown|never|object|symbol|bigint|int|float|double|char|bool|long|short|byte|auto|var|let|const)$/;
 
 /** Smallest node covering the single character at `at`. */
-function leafAt(view: SyntaxView, at: number): Node | undefined {
-  const root = view.tree?.rootNode;
-  if (!root) return undefined;
+function leafAt(tree: Tree, at: number): Node | undefined {
+  const root = tree.rootNode;
   let node = root.descendantForIndex(at, at + 1);
   // descendantForIndex may return a zero-width MISSING node or one that ends at `at`.
   while (node && (node.endIndex <= at || node.startIndex > at) && node.parent) node = node.parent;
@@ -48,12 +47,16 @@ export function identifierSpanAt(view: SyntaxView, offset: number): TokenSpan | 
   const text = view.text;
   offset = Math.max(0, Math.min(text.length, offset));
   const spec = view.spec;
-  if (!view.tree || !spec) return lexicalSpanAt(text, offset, view.languageId);
+  if (!spec) return lexicalSpanAt(text, offset, view.languageId);
   const isWord = wordTester(view.languageId);
   const hit = cursorCharacter(text, offset, isWord);
+  // The tree around the cursor (a block's tree in a long document, see SyntaxView.treeAt).
+  const at = hit?.at ?? offset;
+  const tree = view.treeAt ? view.treeAt(at) : view.tree;
+  if (!tree) return lexicalSpanAt(text, offset, view.languageId);
   if (!hit) return undefined;
-  const leaf = leafAt(view, hit.at);
-  if (!leaf || insideError(leaf) || leaf.type === view.tree.rootNode.type) return lexicalSpanAt(text, offset, view.languageId);
+  const leaf = leafAt(tree, hit.at);
+  if (!leaf || insideError(leaf) || leaf.type === tree.rootNode.type) return lexicalSpanAt(text, offset, view.languageId);
 
   const mk = (start: number, end: number, kind: SpanKind, nodeType: string, container?: Node): TokenSpan => ({
     start,
