@@ -75,7 +75,8 @@ export class ExactComponent implements ByteComponent {
     let end = 0;
     for (const p of d.stops.values()) end += p;
     probs[END] = end;
-    return { probs, hasEnd: true };
+    const first = this.prompt.stopIds[0];
+    return { probs, hasEnd: true, firstEnd: first === undefined ? end : (d.stops.get(first) ?? 0) };
   }
 
   async advance(b: number, signal?: AbortSignal): Promise<void> {

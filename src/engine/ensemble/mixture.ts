@@ -21,6 +21,12 @@ export interface ComponentPrediction {
    * predicts bytes only and the models that see the suffix decide END.
    */
   readonly hasEnd: boolean;
+  /**
+   * Probability of the FIRST stop token alone (end of middle proper, as
+   * opposed to end of file), a part of probs[END]; what scoring counts as
+   * "the middle ends here", as exact mode does. Absent: all of probs[END].
+   */
+  readonly firstEnd?: number;
 }
 
 /**
@@ -70,6 +76,28 @@ export function mix(parts: readonly ComponentPrediction[], weights: readonly num
     out[END] = z > 0 ? pEnd : 1;
   } else out[END] = 1;
   return out;
+}
+
+/**
+ * The mixture's probability of the first stop token: the END-aware
+ * components' first-stop probabilities, weighted as mix() weights their END.
+ */
+export function mixFirstEnd(parts: readonly ComponentPrediction[], weights: readonly number[]): number {
+  let w = 0;
+  let p = 0;
+  let n = 0;
+  let even = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k]!;
+    if (!part.hasEnd) continue;
+    const first = part.firstEnd ?? part.probs[END]!;
+    n++;
+    even += first;
+    w += weights[k]!;
+    p += weights[k]! * first;
+  }
+  if (!n) return 0;
+  return w > 0 ? p / w : even / n;
 }
 
 export interface WeightOptions {

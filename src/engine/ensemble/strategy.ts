@@ -21,7 +21,7 @@ import type { BoundaryRequest, BoundaryResult, BoundaryStrategy, ByteDistributio
 import { concatBytes, isGreedy, pick, RankedTokens, type LogProbRow } from '../boundary/util';
 import type { ByteCacheModel } from './cacheModel';
 import { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt } from './components';
-import { byteBits, DEFAULT_WEIGHT_OPTIONS, END, mix, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
+import { byteBits, DEFAULT_WEIGHT_OPTIONS, END, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
 
 /** What an ensemble request adds to a boundary request (the primary model's prompt). */
 export interface EnsembleInputs {
@@ -368,8 +368,8 @@ export class EnsembleStrategy implements BoundaryStrategy {
     }
     const preds: ComponentPrediction[] = [];
     for (const p of parts) preds.push(await p.predict(req.signal));
-    mix(preds, this.weightsNow(online), mixed);
-    const pe = mixed[END]!;
+    // The middle ends with the first stop token (end of middle), as exact mode scores it.
+    const pe = mixFirstEnd(preds, this.weightsNow(online));
     return pe > 0 ? lp + Math.log(pe) : -Infinity;
   }
 
