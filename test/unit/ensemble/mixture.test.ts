@@ -162,3 +162,19 @@ test('bad input through the ensemble: lone surrogate, NUL, CRLF, tabs give a res
     assert.ok(r.bytes instanceof Uint8Array);
   }
 });
+
+test('two models with different tokenizers generate and score through the mixture (byte level)', async () => {
+  const prefix = 'def add(a, b):\n    return a';
+  const suffix = '\n';
+  const a = neural(tiny, prefix, suffix);
+  const b = neural(other, prefix, suffix);
+  const strategy = new EnsembleStrategy({ ...DEFAULT_ENSEMBLE_OPTIONS, byteLevelOnly: true });
+  const req = { ...a, maxTokens: 6, before: enc.encode(prefix), others: [b], primaryName: 'tiny' };
+  const r = await strategy.generate(req);
+  assert.ok(r.bytes.length <= 6);
+  assert.deepEqual(Object.keys(r.ensemble.weights), ['tiny', other.name]);
+  const lp = await strategy.score(req, enc.encode(' + b'));
+  const alone = await new ExactStrategy().score({ ...a, maxTokens: 6 }, enc.encode(' + b'));
+  assert.ok(Number.isFinite(lp) && lp < 0);
+  assert.notEqual(lp, alone, 'the second model took part');
+});
