@@ -7,10 +7,12 @@
  *    next to the bundle); dispose() it on deactivation;
  *  - documents: openDocument(uri, languageId, text) on open,
  *    updateDocument(uri, fromEditorChanges(event.contentChanges)) on change,
- *    closeDocument(uri) on close; documentView(uri) gives { text, tree } for
- *    identifierSpanAt, blockSpans, identifierTokensAt,
+ *    closeDocument(uri) on close; documentView(uri) gives { text, tree,
+ *    treeAt } for identifierSpanAt, blockSpans, identifierTokensAt,
  *    mostFragmentedIdentifiers (all offsets UTF-16; spanBytes/offsets.ts
- *    convert to UTF-8 bytes for tokenizers);
+ *    convert to UTF-8 bytes for tokenizers). Long Python documents keep
+ *    per-block trees (chunks.ts): treeAt(offset) is current after every
+ *    update, `tree` (the whole file) is re-parsed when read;
  *  - completion: createStopAt(ctx) as BoundaryRequest.stopAt, then
  *    finalizeCompletion(ctx, candidates, service.errorCounter(languageId))
  *    (or service.finalize(ctx, candidates)) on what was generated.
