@@ -7,7 +7,8 @@
  *
  * Environment: SUBWORD_BENCH_MODEL (model folder; default the bundled model,
  * else the random-weight fixture, said in the output), SUBWORD_BENCH_POSITIONS
- * (default 60), SUBWORD_BENCH_MAX_TOKENS (default 32).
+ * (default 60), SUBWORD_BENCH_MAX_TOKENS (default 32), SUBWORD_BENCH_WINDOW (context
+ * window in tokens; default the engine's, 0 = the model's full context).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,8 +33,9 @@ BENCHES.push({
     const n = Number(process.env.SUBWORD_BENCH_POSITIONS ?? 60);
     const maxTokens = Number(process.env.SUBWORD_BENCH_MAX_TOKENS ?? 32);
     const cases = parseCases(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'heldout-spans.jsonl'), 'utf8')).slice(0, n);
-    const loaded = await loadModel(dir, { logger: silentLogger, skipChecksums: true });
-    console.log(`model ${loaded.name} (${dir === fixture ? 'random-weight fixture: no bundled model yet' : dir}), ${cases.length} positions, max ${maxTokens} tokens, greedy\n`);
+    const window = process.env.SUBWORD_BENCH_WINDOW ? Number(process.env.SUBWORD_BENCH_WINDOW) : undefined;
+    const loaded = await loadModel(dir, { logger: silentLogger, skipChecksums: true, contextLength: window });
+    console.log(`model ${loaded.name} (${dir === fixture ? 'random-weight fixture: no bundled model yet' : dir}), context window ${loaded.model.contextLength}, ${cases.length} positions, max ${maxTokens} tokens, greedy\n`);
     const core = new CompletionCore(loaded, silentLogger);
     const modes: BoundaryMode[] = ['naive', 'heal', 'exact'];
     const ms = new Map<BoundaryMode, number[]>(modes.map((m) => [m, []]));

@@ -217,6 +217,9 @@ interface RunOptions {
   readonly keep?: number;
 }
 
+/** Store slots allocated beyond a prefill, for the completion that follows it. */
+const RESERVE_AHEAD = 64;
+
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
 export class OrtNextTokenModel implements NextTokenModel {
@@ -423,13 +426,16 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (common > 0) this.stats.cacheHits++;
     this.stats.tokensReused += common;
     this.rewind(common);
+    // Room for the whole sequence and a completion after it, in one allocation.
+    if (this.slotStore) this.reserve(ids.length, ids.length + RESERVE_AHEAD);
     let last: Float32Array | undefined;
     for (let start = common; start < ids.length; start += this.prefillChunk) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const chunk = ids.slice(start, Math.min(ids.length, start + this.prefillChunk));
-      if (this.slotStore) this.reserve(start + chunk.length);
       const c = this.cache;
-      const out = await this.run([chunk], c.tensors, c.length, { live: c.slots, start, fetch: this.slotStore ? 'new' : 'presents' });
+      // Nothing cached yet: no past at all, rather than a store of masked slots.
+      const empty = this.slotStore && start === 0;
+      const out = await this.run([chunk], empty ? this.emptyPast(1) : c.tensors, empty ? 0 : c.length, { live: empty ? undefined : c.slots, start, fetch: this.slotStore ? 'new' : 'presents' });
       const logits = out.logits!;
       const width = logits.dims[2]!;
       // The last row, whether the graph returns every position or only the last.
@@ -657,10 +663,10 @@ export class OrtNextTokenModel implements NextTokenModel {
    * slots), never beyond the context; attention and onnxruntime's own
    * concatenation cost grows with the capacity, so it starts small.
    */
-  private reserve(need: number): void {
+  private reserve(need: number, want = need + RESERVE_AHEAD): void {
     const c = this.cache;
     if (need <= c.length) return;
-    const cap = Math.min(Math.max(this.contextLength, need), Math.max(need + 64, Math.ceil((c.length * 3) / 2 / 64) * 64));
+    const cap = Math.min(Math.max(this.contextLength, need), Math.max(want, Math.ceil((c.length * 3) / 2 / 64) * 64));
     const { kvHeads: H, headDim: D, kvType } = this.layout;
     const n = c.ids.length;
     const tensors = c.tensors.map((t) => {
