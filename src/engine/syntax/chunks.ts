@@ -194,41 +194,61 @@ export class ChunkedTrees {
     const delta = change.text.length - (e - s);
     const rows = countNewlines(change.text, 0, change.text.length) - countNewlines(oldText, s, e);
     const atEnd = s === oldText.length;
+    // Where each span stands, on the old positions (a header is one Span shared by the chunks of its body).
+    const where = new Map<Span, 'before' | 'after' | 'inside' | 'across'>();
     let owner = -1;
-    const grown: Span[] = [];
-    // A header is one Span object shared by the chunks of its body: move it once.
-    const moved = new Map<Span, 'before' | 'after' | 'inside' | 'across'>();
     for (let k = 0; k < this.chunks.length; k++) {
       const c = this.chunks[k]!;
-      const last = k === this.chunks.length - 1;
-      let touched = false;
       for (const span of [...c.context, c.own]) {
-        const seen = moved.get(span);
-        if (seen) {
-          touched ||= seen === 'inside';
-          continue;
-        }
-        const where = spanVersusChange(span, s, e, atEnd && last && span === c.own);
-        moved.set(span, where);
-        if (where === 'across') return false;
-        if (where === 'after') {
-          span.start += delta;
-          span.end += delta;
-          span.row += rows;
-        } else if (where === 'inside') {
-          span.end += delta;
-          touched = true;
-          grown.push(span);
-          if (span === c.own) {
-            if (owner >= 0) return false;
-            owner = k;
-          }
+        if (where.has(span)) continue;
+        const w = spanVersusChange(span, s, e, atEnd && k === this.chunks.length - 1 && span === c.own);
+        if (w === 'across') return false;
+        where.set(span, w);
+        if (w === 'inside' && span === c.own) {
+          if (owner >= 0) return false;
+          owner = k;
         }
       }
-      if (touched) c.dirty = true;
-      if (c.tree && (touched || c.own.start >= s)) c.tree.edit(change.edit);
     }
     if (owner < 0) return false;
+    for (const c of this.chunks) {
+      const spans = [...c.context, c.own];
+      if (spans.some((span) => where.get(span) === 'inside')) {
+        c.dirty = true;
+        c.tree?.edit(change.edit);
+        continue;
+      }
+      // The change lies before this chunk's text or in a gap between its ranges. The same
+      // shift, stated as a change just before the first range after it, moves the same nodes
+      // and costs tree.edit almost nothing; the change itself can make a tree whose ranges
+      // straddle it walk every node whose lexer lookahead crossed the gap (measured: ms).
+      const next = spans.find((span) => where.get(span) === 'after');
+      if (!c.tree || !next) continue;
+      const at = next.start;
+      const from = at - (e - s);
+      const fromRow = next.row - countNewlines(oldText, from, at);
+      c.tree.edit(
+        new Edit({
+          startIndex: from,
+          oldEndIndex: at,
+          newEndIndex: at + delta,
+          startPosition: { row: fromRow, column: from - lineStartOf(oldText, from) },
+          oldEndPosition: { row: next.row, column: 0 },
+          newEndPosition: { row: next.row + rows, column: 0 },
+        }),
+      );
+    }
+    const grown: Span[] = [];
+    for (const [span, w] of where) {
+      if (w === 'after') {
+        span.start += delta;
+        span.end += delta;
+        span.row += rows;
+      } else if (w === 'inside') {
+        span.end += delta;
+        grown.push(span);
+      }
+    }
     for (const span of grown) {
       if (span.end <= span.start || !isLineStart(newText, span.start) || !isLineStart(newText, span.end)) return false;
     }
