@@ -149,6 +149,10 @@ function spanVersusChange(span: Span, s: number, e: number, lastAtEnd: boolean):
   return e <= span.end ? 'inside' : 'across';
 }
 
+function sameContext(a: Chunk, b: Chunk): boolean {
+  return a.context.length === b.context.length && a.context.every((span, i) => span === b.context[i]);
+}
+
 function toRange(text: string, span: Span): Range {
   const endRow = span.row + countNewlines(text, span.start, span.end);
   return {
@@ -248,6 +252,15 @@ export class ChunkedTrees {
         span.end += delta;
         grown.push(span);
       }
+    }
+    // Joining the chunk's last line with the next chunk's first (Backspace at a block's
+    // start) leaves their boundary inside a line: one chunk of the two, when they share context.
+    const own = this.chunks[owner]!;
+    const next = this.chunks[owner + 1];
+    if (next && !isLineStart(newText, own.own.end) && sameContext(own, next)) {
+      own.own.end = next.own.end;
+      next.tree?.delete();
+      this.chunks.splice(owner + 1, 1);
     }
     for (const span of grown) {
       if (span.end <= span.start || !isLineStart(newText, span.start) || !isLineStart(newText, span.end)) return false;

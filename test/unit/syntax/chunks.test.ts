@@ -163,6 +163,32 @@ test('typing through the service keeps every block tree current (identifier edit
   service.closeDocument('typing');
 });
 
+test('Backspace at the start of a block joins it with the block before (no re-plan), and the joined line parses as one', async () => {
+  await service.openDocument('join', 'python', FLAT);
+  const n = service.chunkCount('join');
+  const doc = (service as unknown as { documents: Map<string, { chunks: ChunkedTrees }> }).documents.get('join')!;
+  // A block whose first line follows a non-blank line: Backspace at its start joins two lines of code.
+  const [, second] = doc.chunks.layout().filter((c) => c.context.length === 0 && c.own[0] > 1 && FLAT[c.own[0] - 2] !== '\n');
+  const at = second!.own[0];
+  service.updateDocument('join', [{ start: at - 1, oldEnd: at, text: '' }]);
+  assert.equal(service.chunkCount('join'), n - 1);
+  const text = FLAT.slice(0, at - 1) + FLAT.slice(at);
+  const view = service.documentView('join')!;
+  const fresh = await service.parse('python', text);
+  const block = view.treeAt!(at - 1)!;
+  assert.notEqual(block, view.tree);
+  // The joined line is one line now in both trees: the same leaves from the line's start to its end.
+  const ls = text.lastIndexOf('\n', at - 2) + 1;
+  const le = text.indexOf('\n', at);
+  for (let o = ls; o < le; o++) {
+    const a = leafAt(block, o);
+    const b = leafAt(fresh.tree!, o);
+    if (b.childCount === 0) assert.deepEqual([a.type, a.startIndex, a.endIndex], [b.type, b.startIndex, b.endIndex], `offset ${o}`);
+  }
+  fresh.dispose();
+  service.closeDocument('join');
+});
+
 test('edits a block cannot contain drop the blocks; the whole tree stays exact and the blocks come back on a clean read', async () => {
   await service.openDocument('structural', 'python', FLAT);
   const before = service.chunkCount('structural');
