@@ -72,6 +72,7 @@ export class WorkerBackend implements CompletionBackend {
         skipChecksums: this.options.skipChecksums,
         contextLength: this.options.contextLength,
         ensemble: this.options.ensemble,
+        grammarsDir: this.options.grammarsDir,
         ...this.options.bootstrapData,
       };
       const w = new Worker(this.options.workerScript, { workerData: init });

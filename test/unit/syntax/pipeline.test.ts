@@ -16,9 +16,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CompletionCore, type SyntaxErrorSource } from '../../../src/engine/completion/core';
+import { CompletionEngine } from '../../../src/engine/completion/engine';
 import { silentLogger } from '../../../src/engine/log';
 import { loadModel } from '../../../src/engine/model/load';
 import { SyntaxService } from '../../../src/engine/syntax/service';
+import { fixture as modelFixture, recordingLogger, WORKER_BOOT, WORKER_ENTRY } from '../model/helpers';
 import { GRAMMARS_DIR, ROOT, ensureGrammars, fixture } from './helpers';
 
 const MODEL = process.env.SUBWORD_PIPELINE_MODEL ?? join(ROOT, 'models', 'subword-code-small');
@@ -66,5 +68,27 @@ test('CompletionCore passes the SyntaxService error counter into the post-proces
   } finally {
     service.dispose();
     await loaded.model.dispose();
+  }
+});
+
+test('CompletionEngine hands grammarsDir to the core, in this thread and in the model worker', async () => {
+  ensureGrammars();
+  for (const worker of [false, true]) {
+    const log = recordingLogger();
+    const engine = CompletionEngine.create({
+      modelDir: modelFixture('plain'),
+      logger: log,
+      grammarsDir: GRAMMARS_DIR,
+      ...(worker ? { workerScript: WORKER_BOOT, workerBootstrapData: { entry: WORKER_ENTRY } } : {}),
+    });
+    try {
+      await engine.complete({ prefix: 'def f(x):\n    return g(x', suffix: ')\n', languageId: 'python', boundary: 'naive', maxTokens: 4, temperature: 0 });
+      assert.ok(
+        log.lines.some(([level, m]) => level === 'debug' && /syntax: loaded .*tree-sitter-python\.wasm/.test(m)),
+        `${worker ? 'worker' : 'in-process'}: the core loaded the Python grammar (${JSON.stringify(log.lines)})`,
+      );
+    } finally {
+      await engine.dispose();
+    }
   }
 });
