@@ -10,7 +10,7 @@ import { describeError, type Logger } from '../log';
 import { loadModel, type LoadedModel } from '../model/load';
 import type { NeuralPrompt } from './components';
 import { byteBits, OnlineWeights, type ComponentPrediction } from './mixture';
-import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, type EnsembleRequest } from './strategy';
+import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleRequest } from './strategy';
 import { WorkspaceCache } from './workspace';
 
 /** Setting subword.completion.ensemble. */
@@ -41,7 +41,7 @@ const encoder = new TextEncoder();
 export class EnsembleHost {
   readonly cache: WorkspaceCache;
   private readonly strategy = new EnsembleStrategy(DEFAULT_ENSEMBLE_OPTIONS);
-  private readonly modelsStrategy = new EnsembleStrategy({ ...DEFAULT_ENSEMBLE_OPTIONS, byteLevelOnly: true });
+  private readonly modelsStrategy = new EnsembleStrategy(MODELS_ENSEMBLE_OPTIONS);
   private second: Promise<LoadedModel | undefined> | undefined;
   private secondCounter: LineTokenCounter | undefined;
   private pumping = false;

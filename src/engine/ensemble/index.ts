@@ -8,5 +8,5 @@ export { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt }
 export { EnsembleHost, type CacheFeed, type EnsembleHostOptions, type EnsembleMode } from './host';
 export { byteBits, DEFAULT_WEIGHT_OPTIONS, END, mix, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
 export { DEFAULT_SOURCE_LIMITS, skipReason, type SourceLimits } from './sourceText';
-export { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, type EnsembleInputs, type EnsembleOptions, type EnsembleReport, type EnsembleRequest, type EnsembleResult } from './strategy';
+export { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleInputs, type EnsembleOptions, type EnsembleReport, type EnsembleRequest, type EnsembleResult } from './strategy';
 export { WorkspaceCache, type FeedOutcome, type WorkspaceCacheOptions } from './workspace';

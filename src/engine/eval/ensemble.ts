@@ -15,7 +15,7 @@ import type { BoundaryRequest, BoundaryStrategy } from '../boundary/types';
 import { ExactStrategy } from '../boundary/exact';
 import { ByteCacheModel } from '../ensemble/cacheModel';
 import type { NeuralPrompt } from '../ensemble/components';
-import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, type EnsembleOptions, type EnsembleRequest } from '../ensemble/strategy';
+import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleOptions, type EnsembleRequest } from '../ensemble/strategy';
 import type { EvalCase } from './cases';
 
 export const ENSEMBLE_EVAL_MODES = ['cache', 'exact+cache', 'model2', 'exact+model2', 'exact+model2+cache'] as const;
@@ -96,8 +96,9 @@ export function ensembleStrategy(mode: EnsembleEvalMode, options: EnsembleOption
     case 'exact+cache':
       return new EnsembleStrategy(options);
     case 'exact+model2':
+      return new EnsembleStrategy({ ...MODELS_ENSEMBLE_OPTIONS, exact: options.exact });
     case 'exact+model2+cache':
-      return new EnsembleStrategy({ ...options, byteLevelOnly: true });
+      return new EnsembleStrategy({ ...options, weights: MODELS_ENSEMBLE_OPTIONS.weights, byteLevelOnly: true });
   }
 }
 
