@@ -37,7 +37,7 @@ export interface SubwordApi {
 
 /** Where "model" in subword.tokens.tokenizer reads its tokenizer from: the configured model, then the bundled one. */
 export function modelTokenizerSources(config: SubwordConfig, extensionPath: string): ModelTokenizerSource[] {
-  const dirs = [config.model.path.trim(), bundledModelDir(extensionPath)].filter((d, i, all) => d && all.indexOf(d) === i);
+  const dirs = [config.model.path.trim(), bundledModelDir(extensionPath, config.model.bundled)].filter((d, i, all) => d && all.indexOf(d) === i);
   return dirs.map((dir) => ({
     label: dir,
     load: () => loadTokenizerFile(locateModelFolder(dir).tokenizerPath, 'model'),
@@ -107,7 +107,9 @@ export function activate(context: vscode.ExtensionContext): SubwordApi | undefin
     ctx.onConfigChange((config, previous) => {
       const modelChanged =
         config.model.path !== previous.model.path ||
+        config.model.bundled !== previous.model.bundled ||
         config.model.threads !== previous.model.threads ||
+        config.model.contextWindow !== previous.model.contextWindow ||
         config.completion.enabled !== previous.completion.enabled ||
         config.completion.ensemble !== previous.completion.ensemble ||
         config.completion.ensembleCacheMB !== previous.completion.ensembleCacheMB;

@@ -9,20 +9,20 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CompletionEngine, EngineState } from '../engine/completion/engine';
 import { describeError } from '../engine/log';
-import { BUNDLED_MODEL_NAME } from '../engine/models';
+import { BUNDLED_MODEL_NAME, type BundledModelName } from '../engine/models';
 import type { Ctx } from './ctx';
 import type { SubwordConfig } from './settings';
 
 export type ModelStatus = EngineState | { readonly kind: 'disabled' };
 
-/** The bundled model's folder inside the installed extension. */
-export function bundledModelDir(extensionPath: string): string {
-  return join(extensionPath, 'models', BUNDLED_MODEL_NAME);
+/** A bundled model's folder inside the installed extension (the default one unless named). */
+export function bundledModelDir(extensionPath: string, name: BundledModelName = BUNDLED_MODEL_NAME): string {
+  return join(extensionPath, 'models', name);
 }
 
-/** The model folder a config asks for: the user's path, else the bundled model. */
+/** The model folder a config asks for: the user's path, else the bundled model it names. */
 export function modelDirFor(config: SubwordConfig, extensionPath: string): string {
-  return config.model.path.trim() || bundledModelDir(extensionPath);
+  return config.model.path.trim() || bundledModelDir(extensionPath, config.model.bundled);
 }
 
 /**
@@ -104,6 +104,7 @@ export class ModelSession implements vscode.Disposable {
       engine = CompletionEngine.create({
         modelDir: dir,
         threads: config.model.threads,
+        contextLength: config.model.contextWindow,
         logger: this.ctx.logger,
         workerScript: existsSync(worker) ? worker : undefined,
         grammarsDir: join(this.ctx.extensionPath, 'grammars'),

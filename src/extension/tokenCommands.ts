@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { describeError } from '../engine/log';
-import { BUNDLED_MODEL_NAME } from '../engine/models';
+import { BUNDLED_MODELS } from '../engine/models';
 import { locateModelFolder } from '../engine/model/manifest';
 import { utf8Length } from '../engine/syntax/offsets';
 import { updateSetting } from './commands';
@@ -84,13 +84,15 @@ export async function selectModel(ctx: Ctx, arg?: unknown): Promise<string | und
     const choice = await vscode.window.showQuickPick(
       [
         { label: '$(folder-opened) Choose a model folder…', id: 'pick' },
-        { label: `$(package) Use the bundled model (${BUNDLED_MODEL_NAME})`, id: 'bundled' },
+        ...BUNDLED_MODELS.map((name) => ({ label: `$(package) Use the bundled model ${name}`, id: 'bundled', name })),
       ],
-      { title: 'Subword: Select Model', placeHolder: ctx.config.model.path ? `Now: ${ctx.config.model.path}` : `Now: the bundled model (${BUNDLED_MODEL_NAME})` },
+      { title: 'Subword: Select Model', placeHolder: ctx.config.model.path ? `Now: ${ctx.config.model.path}` : `Now: the bundled model ${ctx.config.model.bundled}` },
     );
     if (!choice) return undefined;
-    if (choice.id === 'bundled') dir = '';
-    else {
+    if (choice.id === 'bundled') {
+      dir = '';
+      if ('name' in choice && choice.name !== ctx.config.model.bundled) await updateSetting('subword.model.bundled', choice.name);
+    } else {
       const picked = await vscode.window.showOpenDialog({
         canSelectFolders: true,
         canSelectFiles: false,
