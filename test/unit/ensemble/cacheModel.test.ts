@@ -81,16 +81,17 @@ test('memory is fixed at construction: many files and a 5 MB minified file do no
   assert.equal(r.queued, false);
   assert.match(r.reason!, /too large|minified/);
   assert.ok(logs.some((l) => l.includes('bundle.min.js')), 'the skip is logged');
-  // Many files: 2,000 distinct 1 KB sources.
+  // Many files: 800 distinct 1 KB sources, far more statistics than the table holds.
   const rnd = seededRandom(3);
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < 800; i++) {
     const words = Array.from({ length: 40 }, () => `id${Math.floor(rnd() * 1e6)}`).join(' = ');
     ws.feedDocument(`file:///f${i}.ts`, `${words};\n`.repeat(2));
   }
   ws.drain();
   assert.equal(ws.model.memoryBytes, before, 'memory does not grow');
   assert.ok(ws.model.fill <= 1);
-  assert.ok(ws.counters.bytesLearnt > 1_000_000);
+  assert.ok(ws.counters.bytesLearnt > 600_000);
+  assert.ok(ws.model.evictions > 0, 'the table filled up and evicted');
   assert.ok(Math.abs(sum(ws.model.predict(enc.encode('id12 = id'))) - 1) < 1e-9);
   // Generous bound: the skip check is a scan, never a parse.
   assert.ok(performance.now() - t0 < 60_000);
