@@ -76,13 +76,15 @@ export interface SyntaxServiceOptions {
   /** Texts longer than this (UTF-16 units) are not parsed at all; default 3,000,000. */
   readonly maxParseLength?: number;
   /**
-   * Re-parse inside updateDocument (true) or on the next documentView (false,
-   * the default). Edits always reach the tree at once (tree.edit, ~20 us), so
-   * node positions stay current on every keystroke; the re-parse itself is
-   * deferred until someone reads the tree, because for some grammars it is
-   * not O(edit): tree-sitter-python re-parses grow with the file (measured
-   * ~4-7 ms at 5,000 lines, ~37 ms at 40,000), so a burst of keystrokes
-   * should pay for one re-parse, not one each.
+   * Re-parse the whole tree inside updateDocument (true) or when it is next
+   * read (false, the default). Edits always reach the tree at once
+   * (tree.edit, ~20 us), so node positions stay current on every keystroke;
+   * the re-parse itself is deferred until someone reads the tree, because
+   * for some grammars it is not O(edit): tree-sitter-python's whole-tree
+   * re-parse grows with the file (~2-7 ms at 5,000 lines, ~37 ms at 40,000),
+   * so a burst of keystrokes pays for one re-parse, not one each. Long
+   * Python documents also keep per-block trees (chunkLines), re-parsed on
+   * every update: SyntaxView.treeAt is current after each keystroke.
    */
   readonly eagerReparse?: boolean;
   /**
