@@ -10,7 +10,7 @@ import type { LoadedModel } from '../model/load';
 import { CancelledError } from '../model/types';
 import { seededRandom } from './sampling';
 import { createStopAt, finalizeCompletion, type CompletionContext, type ErrorCounter } from '../syntax/postprocess';
-import { completeUtf8Length, finishText, firstOf, maxLinesRule, type StopRule } from './stops';
+import { completeUtf8Length, finishText, firstOf, maxLinesRule, repetitionRule, type StopRule } from './stops';
 import { StrategySet } from './strategies';
 import type { EnsembleHost, EnsembleMode } from '../ensemble/host';
 
@@ -122,7 +122,7 @@ export class CompletionCore {
     // The syntax-aware rules (end of word mid-identifier, end of line or
     // block, brackets) see the same windows the model sees.
     const ctx: CompletionContext = { languageId: req.languageId ?? 'plaintext', prefix: prompt.prefixText, suffix: prompt.suffixText };
-    const stopAt = firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), createStopAt(ctx), this.syntaxStop?.(req, prompt));
+    const stopAt = firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), repetitionRule(), createStopAt(ctx), this.syntaxStop?.(req, prompt));
     // The grammar loads while the model generates; the error counter needs it at the end.
     const grammar = this.syntax?.language(ctx.languageId).catch(() => undefined);
     const request = {
