@@ -420,6 +420,23 @@ suite('editor', () => {
     }
   }, { timeoutMs: 90_000 });
 
+  test('subword.model.bundled switches between the bundled models and the engine follows', async () => {
+    const { api } = await subword();
+    assert.equal(api.session!.modelDir, bundledModelDir(api.ctx.extensionPath), 'the default bundled model');
+    const small = bundledModelDir(api.ctx.extensionPath, 'subword-code-small');
+    try {
+      await setSetting('subword.model.bundled', 'subword-code-small');
+      await waitFor('subword-code-small to load', () => api.session!.modelDir === small && api.session!.status.kind !== 'loading', 60_000);
+      assert.equal(api.session!.status.kind, 'ready', JSON.stringify(api.session!.status));
+      // A name that is not a bundled model is reported and the default is used.
+      await setSetting('subword.model.bundled', 'no-such-model');
+      await waitFor('the default model again', () => api.session!.modelDir === bundledModelDir(api.ctx.extensionPath), 60_000);
+      assert.match(await readSubwordLog(api), /subword\.model\.bundled/);
+    } finally {
+      await setSetting('subword.model.bundled', undefined);
+    }
+  }, { timeoutMs: 120_000 });
+
   test('ghost text shows mid-word in the editor and accepting the next word inserts part of it', async () => {
     const { api } = await subword();
     const bundled = bundledModelDir(api.ctx.extensionPath);
