@@ -3,7 +3,7 @@
  * the SyntaxService's ERROR/MISSING counter to finalizeCompletion (overlap
  * cuts and candidate ranking), not only the lexical fallback.
  *
- * Real parts throughout: a trained model folder (models/subword-code-small,
+ * Real parts throughout: a trained model folder (the default bundled model,
  * or SUBWORD_PIPELINE_MODEL), onnxruntime, the shipped grammars. The
  * counter is the service's own, wrapped to count its calls. The positions
  * sit right before a closing bracket at the end of a line of the held-out
@@ -19,11 +19,13 @@ import { CompletionCore, type SyntaxErrorSource } from '../../../src/engine/comp
 import { CompletionEngine } from '../../../src/engine/completion/engine';
 import { silentLogger } from '../../../src/engine/log';
 import { loadModel } from '../../../src/engine/model/load';
+import { BUNDLED_MODEL_NAME } from '../../../src/engine/models';
 import { SyntaxService } from '../../../src/engine/syntax/service';
 import { fixture as modelFixture, recordingLogger, WORKER_BOOT, WORKER_ENTRY } from '../model/helpers';
 import { GRAMMARS_DIR, ROOT, ensureGrammars, fixture } from './helpers';
 
-const MODEL = process.env.SUBWORD_PIPELINE_MODEL ?? join(ROOT, 'models', 'subword-code-small');
+/** The default bundled model (a trained one: the tiny smoke model mostly generates nothing). */
+const MODEL = process.env.SUBWORD_PIPELINE_MODEL ?? join(ROOT, 'models', BUNDLED_MODEL_NAME);
 const skip = !existsSync(join(MODEL, 'model.onnx')) && `no trained model at ${MODEL}`;
 
 /** Cursor before the last closing bracket of lines like `foo(a, b)`: prefix up to it, suffix from it. */
