@@ -44,6 +44,7 @@ Options:
   --cache-mb N         memory of the cache model, MB (default 8)
   --cache-package KB   also fill the cache from other files of the same package
                        (other cases' prompt and suffix), up to KB kilobytes (default 0)
+  --cache-prior W      prior weight of the cache in the mixture (default 0.1)
   --model DIR          model folder (default: the bundled model)
   --limit N            first N cases only
   --max-tokens N       most tokens per middle (default 64)
@@ -196,6 +197,9 @@ export const evalCommand: Subcommand = {
     const core2 = loaded2 ? new CompletionCore(loaded2, logger) : undefined;
     const cache = modes.some(isEnsembleEvalMode) ? new ByteCacheModel({ memoryBytes: Math.max(1, int(flags, 'cache-mb', 8)) * 1024 * 1024 }) : undefined;
     const fill = { warmupBytes: 256, packageBytes: int(flags, 'cache-package', 0) * 1024 };
+    const prior = flags.has('cache-prior') ? Number(flags.get('cache-prior')) : DEFAULT_ENSEMBLE_OPTIONS.cachePrior;
+    if (!(prior >= 0 && prior <= 1)) throw new Error(`--cache-prior must be between 0 and 1, got ${JSON.stringify(flags.get('cache-prior'))}`);
+    const ensembleOptions = { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: prior };
     let filledFor: EvalCase | undefined;
     let warmupBits: number[] = [];
     let model2Prompt: NeuralPrompt | undefined;
@@ -212,7 +216,7 @@ export const evalCommand: Subcommand = {
           },
           runTests: (c, completion) => runPythonTests(c, completion, timeoutS),
           onSample: samples ? (s) => samples.write(`${JSON.stringify(s)}\n`) : undefined,
-          strategy: (m) => (isEnsembleEvalMode(m) ? ensembleStrategy(m, DEFAULT_ENSEMBLE_OPTIONS) : undefined),
+          strategy: (m) => (isEnsembleEvalMode(m) ? ensembleStrategy(m, ensembleOptions) : undefined),
           request: (c, m, base) => {
             if (!isEnsembleEvalMode(m)) return base;
             if (filledFor !== c) {

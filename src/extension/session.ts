@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CompletionEngine, EngineState } from '../engine/completion/engine';
 import { describeError } from '../engine/log';
-import { BUNDLED_MODEL_NAME, type BundledModelName } from '../engine/models';
+import { BUNDLED_MODEL_NAME, BUNDLED_MODELS, type BundledModelName } from '../engine/models';
 import type { Ctx } from './ctx';
 import type { SubwordConfig } from './settings';
 
@@ -27,16 +27,18 @@ export function modelDirFor(config: SubwordConfig, extensionPath: string): strin
 
 /**
  * The ensemble the model worker sets up for subword.completion.ensemble:
- * the workspace cache ("cache"), or the bundled model as the second model
- * next to the one in subword.model.path ("models").
+ * the workspace cache ("cache"), or a second model ("models"): the chosen
+ * bundled model next to the one in subword.model.path, or, with no path,
+ * the other bundled model next to the chosen one.
  */
 export function ensembleOptionsFor(config: SubwordConfig, extensionPath: string): { cacheBytes: number; secondModelDir?: string } | undefined {
   const mode = config.completion.ensemble;
   if (mode === 'off') return undefined;
   const cacheBytes = config.completion.ensembleCacheMB * 1024 * 1024;
   if (mode === 'cache') return { cacheBytes };
-  // With no model path the primary is the bundled model itself: no second model (the worker says so once).
-  return { cacheBytes: 1024 * 1024, secondModelDir: config.model.path.trim() ? bundledModelDir(extensionPath) : undefined };
+  const other = BUNDLED_MODELS.find((m) => m !== config.model.bundled);
+  const second = config.model.path.trim() ? config.model.bundled : other;
+  return { cacheBytes: 1024 * 1024, secondModelDir: second ? bundledModelDir(extensionPath, second) : undefined };
 }
 
 export class ModelSession implements vscode.Disposable {

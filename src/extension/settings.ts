@@ -138,7 +138,7 @@ export const SETTING_SECTIONS = {
         enumDescriptions: [
           'The neural model alone.',
           'Mix the model with a byte-level cache model of the workspace.',
-          'Mix the bundled model with the model in subword.model.path.',
+          'Mix two models byte by byte (any tokenizers): the bundled model with the model in subword.model.path, or both bundled models when the path is empty.',
         ],
         description:
           'Combine the model with other byte-level predictors, mixed exactly at the byte level (exact byte-level probabilities, whatever subword.completion.boundary says).',
