@@ -14,12 +14,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as ort from 'onnxruntime-node';
 import { InProcessBackend } from '../src/engine/completion/backend';
-import type { CompletionCore } from '../src/engine/completion/core';
+import { CompletionCore } from '../src/engine/completion/core';
 import { CompletionEngine } from '../src/engine/completion/engine';
 import { seededRandom } from '../src/engine/completion/sampling';
 import { silentLogger } from '../src/engine/log';
 import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { CancelledError } from '../src/engine/model/types';
+import { loadModel } from '../src/engine/model/load';
 import { locateModelFolder } from '../src/engine/model/manifest';
 import { inspectGraph } from '../src/engine/model/ortModel';
 import { BENCHES } from './registry';
@@ -246,7 +247,7 @@ async function run(): Promise<void> {
       const row: Array<string | number> = [cap === ctx ? `${cap} (default)` : cap];
       for (const boundary of ['heal', 'exact'] as const) {
         const times: number[] = [];
-        for (const pos of positions.slice(0, quick ? 10 : 100)) {
+        for (const pos of positions.slice(0, quick ? 10 : 40)) {
           const r = await capped.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 });
           times.push(r.ms);
         }
@@ -255,7 +256,7 @@ async function run(): Promise<void> {
       await capped.dispose();
       capRows.push(row);
     }
-    console.log(`\nContext window (engine option contextLength; prompt + completion tokens), first ${quick ? 10 : 100} positions\n`);
+    console.log(`\nContext window (engine option contextLength; prompt + completion tokens), first ${quick ? 10 : 40} positions\n`);
     printTable(['window tokens', 'heal p50 ms', 'heal p95 ms', 'exact p50 ms', 'exact p95 ms'], capRows);
 
     const raw = await RawOrt.create(folder.modelPath, 1);
@@ -314,30 +315,82 @@ async function run(): Promise<void> {
       ],
     );
 
-    // ---- threads: 1 vs 2 ----
-    const raw2 = await RawOrt.create(folder.modelPath, 2);
-    const thr: Array<Array<string | number>> = [];
+    // ---- KV-cache handling side by side: copy / masked rewinds / in place ----
     {
-      // Interleaved (1 thread, 2 threads, 1 thread, ...) so machine load hits both alike.
-      const ids = corpusIds.slice(0, Math.min(512, ctx - steps - 1));
-      const sessions = [raw, raw2];
-      const prefill = [Infinity, Infinity];
-      for (let rep = 0; rep < 3; rep++) for (let k = 0; k < 2; k++) prefill[k] = Math.min(prefill[k]!, (await timeIt(() => sessions[k]!.run(ids, undefined, 0)))[0]);
-      const pasts = await Promise.all(sessions.map(async (r) => r.presents(await r.run(ids, undefined, 0))));
-      const stepTimes: number[][] = [[], []];
-      for (let i = 0; i < steps; i++) {
-        for (let k = 0; k < 2; k++) {
-          const [ms, o] = await timeIt(() => sessions[k]!.run([5], pasts[k], ids.length + i));
-          pasts[k] = sessions[k]!.presents(o);
-          stepTimes[k]!.push(ms);
+      const modes = ['copy', 'mask', 'auto'] as const;
+      const engines = [];
+      for (const cacheMode of modes) {
+        const loaded = await loadModel(dir, { logger: silentLogger, skipChecksums: true, cacheMode });
+        const label = cacheMode === 'copy' ? 'copy past on rewind, fetch presents' : cacheMode === 'mask' ? 'masked rewinds, fetch presents' : loaded.model.cacheInPlace ? 'in place (new_key_values)' : 'auto (no new_key_values: masked)';
+        engines.push({ label, loaded, core: new CompletionCore(loaded, silentLogger), cold: { heal: [] as number[], exact: [] as number[] }, typed: { heal: [] as number[], exact: [] as number[] } });
+      }
+      const n = quick ? 8 : 40;
+      for (const [i, pos] of positions.slice(0, n).entries()) {
+        for (const boundary of ['heal', 'exact'] as const) {
+          // Rotating order, so that no mode always runs right after another's allocations.
+          for (let j = 0; j < engines.length; j++) {
+            const e = engines[(i + j) % engines.length]!;
+            e.loaded.model.resetCache();
+            const r = await e.core.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary, maxTokens: 48, maxLines: 1 });
+            e.cold[boundary].push(r.ms);
+          }
         }
       }
-      for (let k = 0; k < 2; k++) thr.push([k === 0 ? '1 thread' : '2 threads', prefill[k]!, percentile(stepTimes[k]!, 50), percentile(stepTimes[k]!, 95)]);
+      const typedFile = files.find((f) => f.text.length > 3000) ?? files[0]!;
+      const from = Math.min(2000, Math.floor(typedFile.text.length / 2));
+      const chars = quick ? 10 : 60;
+      for (const boundary of ['heal', 'exact'] as const) {
+        for (const e of engines) e.loaded.model.resetCache();
+        for (let i = 0; i < chars; i++) {
+          for (const e of engines) {
+            const r = await e.core.complete({ prefix: typedFile.text.slice(0, from + i), suffix: typedFile.text.slice(from + chars), languageId: typedFile.lang, boundary, maxTokens: 24, maxLines: 1 });
+            e.typed[boundary].push(r.ms);
+          }
+        }
+      }
+      const base = engines[0]!;
+      const rowsKv = engines.map((e) => [
+        e.label,
+        percentile(e.cold.heal, 50),
+        percentile(e.cold.exact, 50),
+        percentile(e.cold.exact, 50) / percentile(e.cold.heal, 50),
+        percentile(e.typed.heal, 50),
+        percentile(e.typed.exact, 50),
+        percentile(e.typed.exact, 50) / percentile(e.typed.heal, 50),
+        percentile(e.cold.heal, 50) / percentile(base.cold.heal, 50),
+        percentile(e.typed.exact, 50) / percentile(base.typed.exact, 50),
+      ]);
+      for (const e of engines) await e.loaded.model.dispose();
+      console.log(`\nKV-cache handling side by side (context ${engines[0]!.loaded.model.contextLength}): ${n} cold positions, then ${chars} characters typed into ${typedFile.path}; p50 ms\n`);
+      printTable(['cache', 'heal cold', 'exact cold', 'exact / heal cold', 'heal typing', 'exact typing', 'exact / heal typing', 'heal cold vs copy', 'exact typing vs copy'], rowsKv);
     }
-    await raw2.session.release();
-    thr.push(['2 / 1 threads', Number(thr[1]![1]) / Number(thr[0]![1]), Number(thr[1]![2]) / Number(thr[0]![2]), Number(thr[1]![3]) / Number(thr[0]![3])]);
-    console.log('\nThreads (raw onnxruntime; the other core is busy with whatever else runs)\n');
-    printTable(['', `prefill ${Math.min(512, ctx - steps - 1)} ms`, 'decode p50 ms', 'decode p95 ms'], thr);
+
+    // ---- threads: 1 vs 2, through the whole pipeline ----
+    // Interleaved position by position so machine load hits both alike; CPU
+    // time per completion shows what a second thread takes from the editor.
+    const thr: Array<Array<string | number>> = [];
+    {
+      const backends = [1, 2].map((threads) => new InProcessBackend({ modelDir: dir, threads, skipChecksums: true }, silentLogger));
+      for (const b of backends) await b.load();
+      const times: number[][] = [[], []];
+      const cpu = [0, 0];
+      const n = quick ? 10 : 60;
+      for (const pos of positions.slice(0, n)) {
+        for (let k = 0; k < 2; k++) {
+          await backends[k]!.resetCache();
+          const c0 = process.cpuUsage();
+          const r = await backends[k]!.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: 'heal', maxTokens: 48, maxLines: 1 });
+          const c = process.cpuUsage(c0);
+          cpu[k] += (c.user + c.system) / 1000;
+          times[k]!.push(r.ms);
+        }
+      }
+      for (const b of backends) await b.dispose();
+      for (let k = 0; k < 2; k++) thr.push([`${k + 1} thread${k ? 's' : ''}`, percentile(times[k]!, 50), percentile(times[k]!, 95), cpu[k]! / n, cpu[k]! / times[k]!.reduce((x, y) => x + y, 0)]);
+      thr.push(['2 / 1 threads', Number(thr[1]![1]) / Number(thr[0]![1]), Number(thr[1]![2]) / Number(thr[0]![2]), Number(thr[1]![3]) / Number(thr[0]![3]), '']);
+    }
+    console.log(`\nThreads: heal completions, cold cache, ${quick ? 10 : 60} positions (the other core is busy with whatever else runs)\n`);
+    printTable(['', 'p50 ms', 'p95 ms', 'CPU ms / completion', 'CPU / wall'], thr);
 
     // ---- the worker thread hop ----
     const inWorker = CompletionEngine.create({ modelDir: dir, logger: silentLogger, workerScript: join(ROOT, 'dist', 'model-worker.js'), skipChecksums: true });

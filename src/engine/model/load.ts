@@ -16,10 +16,17 @@ export interface LoadOptions {
   readonly logger: Logger;
   /** Skip the sha256 pass (tests that load the same folder many times). */
   readonly skipChecksums?: boolean;
-  /** Override the context length (e.g. a shorter window for latency). */
+  /**
+   * Context window in tokens (prompt + completion), at most the model's own
+   * context: DEFAULT_CONTEXT_WINDOW when absent, the model's full context
+   * when 0. Latency grows faster than linearly with it (prefill, and every
+   * decode step reads the whole cache).
+   */
   readonly contextLength?: number;
   /** See OrtModelOptions.batchSharedLimit. */
   readonly batchSharedLimit?: number;
+  /** See OrtModelOptions.cacheMode (benchmarks). */
+  readonly cacheMode?: 'auto' | 'mask' | 'copy';
 }
 
 export interface LoadedModel {
@@ -34,6 +41,14 @@ export interface LoadedModel {
 
 /** Used when neither subword.json nor config.json says how long the context is. */
 const DEFAULT_CONTEXT = 2048;
+
+/**
+ * The context window used unless the caller sets one (setting
+ * subword.model.contextWindow), chosen by measurement: see the README's
+ * completion benchmark (latency per window) and held-out evaluation
+ * (quality per window).
+ */
+export const DEFAULT_CONTEXT_WINDOW = 512;
 
 export async function loadModel(dir: string, options: LoadOptions): Promise<LoadedModel> {
   const t0 = performance.now();
@@ -78,8 +93,9 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
       contextLength = DEFAULT_CONTEXT;
       logger.info(`${name}: no context length in subword.json or config.json; assuming ${DEFAULT_CONTEXT}`);
     }
-    if (options.contextLength) contextLength = Math.min(contextLength, options.contextLength);
-    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength, batchSharedLimit: options.batchSharedLimit });
+    const window = options.contextLength ?? DEFAULT_CONTEXT_WINDOW;
+    if (window > 0) contextLength = Math.min(contextLength, Math.max(16, Math.floor(window)));
+    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength, batchSharedLimit: options.batchSharedLimit, cacheMode: options.cacheMode });
     await model.probe(folder.modelPath);
     const format = chooseFimFormat(tokenizer, m?.fimFormat, logger, name);
     const loadMs = performance.now() - t0;

@@ -187,6 +187,13 @@ export interface OrtModelOptions {
    * every later run (onnxruntime copies the whole past into the present).
    */
   readonly maxDeadSlots?: number;
+  /**
+   * Cache handling, for side-by-side measurements: 'copy' copies the past on
+   * every rewind and fetches the presents (the plain Optimum way), 'mask'
+   * masks rewound slots out, 'auto' (default) also keeps the cache in place
+   * when the graph returns new_key_values.
+   */
+  readonly cacheMode?: 'auto' | 'mask' | 'copy';
 }
 
 /** Creates the InferenceSession with Subword's settings. */
@@ -197,6 +204,9 @@ export async function createSession(modelPath: string, threads: number): Promise
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep instead of spinning: a spinning pool
+      // keeps a core busy between runs, the core the editor needs.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
   } catch (err) {
     throw new ModelFolderError(modelPath, `onnxruntime could not load it (corrupt, truncated or not an ONNX model): ${(err as Error).message.split('\n')[0]}`);
@@ -231,6 +241,7 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly maxBatch: number;
   private batchSharedLimit: number;
   private readonly maxDeadSlots: number;
+  private readonly cacheMode: 'auto' | 'mask' | 'copy';
   private disposed = false;
   /** Serialises calls: one session, one cache. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -254,6 +265,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.maxBatch = options.maxBatch ?? 16;
     this.batchSharedLimit = options.batchSharedLimit ?? 128;
     this.maxDeadSlots = options.maxDeadSlots ?? 32;
+    this.cacheMode = options.cacheMode ?? 'auto';
     this.cache = this.emptyCache();
   }
 
@@ -290,8 +302,8 @@ export class OrtNextTokenModel implements NextTokenModel {
     }
     this.batchConsistent = !(diff > 1e-3);
     if (!this.batchConsistent) this.batchSharedLimit = 0;
-    this.holes = this.layout.hasAttentionMask && this.layout.hasPositionIds && (await this.probeHoles());
-    this.slotStore = this.holes && this.layout.newKvNames !== undefined && (await this.probeSlots());
+    this.holes = this.cacheMode !== 'copy' && this.layout.hasAttentionMask && this.layout.hasPositionIds && (await this.probeHoles());
+    this.slotStore = this.cacheMode === 'auto' && this.holes && this.layout.newKvNames !== undefined && (await this.probeSlots());
     this.resetCache();
     for (const k of Object.keys(this.stats) as Array<keyof RunnerStats>) this.stats[k] = 0;
   }
