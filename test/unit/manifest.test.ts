@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS } from '../../src/extension/commandIds';
 import { allSettingSpecs, readSettings } from '../../src/extension/settings';
-import { manifestContributions } from '../../tools/manifest';
+import { manifestContributions, withReadmeSettingsTable } from '../../tools/manifest';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -57,4 +57,9 @@ test('manifest: activation is never "*", main is the bundle, bin is the CLI, unt
   assert.equal(pkg.bin.subword, './dist/cli.js');
   assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('subword.model.path'));
   assert.ok(pkg.icon.startsWith('media/'));
+});
+
+test('the README settings table says what settings.ts says (run `npx tsx tools/gen-manifest.ts` to fix)', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.equal(readme, withReadmeSettingsTable(readme));
 });
