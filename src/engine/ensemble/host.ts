@@ -59,6 +59,8 @@ export class EnsembleHost {
 
   constructor(private readonly options: EnsembleHostOptions) {
     this.cache = new WorkspaceCache({ memoryBytes: options.cacheBytes, logger: options.logger });
+    // The second model loads in the background, so the first "models" completion does not wait for it.
+    if (options.secondModelDir) void this.secondModel();
   }
 
   /** Queues text for the cache and learns it in slices, yielding between them. */

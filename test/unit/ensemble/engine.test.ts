@@ -91,3 +91,17 @@ test('core: weights learnt from typing hand the completion to the cache where th
     await loaded.model.dispose();
   }
 });
+
+test('engine: "models" mixes in a second model with another tokenizer (loaded in the background) and names the driver', async () => {
+  const log = recordingLogger();
+  const second = join(ROOT, 'test', 'fixtures', 'models', 'codellama');
+  const engine = CompletionEngine.create({ modelDir: TINY, logger: log, skipChecksums: true, ensemble: { cacheBytes: 1 << 20, secondModelDir: second } });
+  try {
+    const r = await engine.complete({ ...REQ, ensemble: 'models', maxTokens: 6 });
+    assert.equal(typeof r.text, 'string');
+    assert.equal(typeof r.driver, 'string');
+    assert.ok(!log.lines.some(([level]) => level === 'warn' || level === 'error'), log.lines.join('\n'));
+  } finally {
+    await engine.dispose();
+  }
+});
