@@ -45,6 +45,9 @@ Options:
   --cache-package KB   also fill the cache from other files of the same package
                        (other cases' prompt and suffix), up to KB kilobytes (default 0)
   --cache-prior W      prior weight of the cache in the mixture (default 0.1)
+  --context N          cap the model's context window at N tokens (as
+                       subword.model.contextWindow does in the editor); the
+                       cache still holds the whole case
   --model DIR          model folder (default: the bundled model)
   --limit N            first N cases only
   --max-tokens N       most tokens per middle (default 64)
@@ -191,7 +194,8 @@ export const evalCommand: Subcommand = {
       ? { ...silentLogger, info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`${m}\n`), error: (m) => io.stderr(`${String(m)}\n`) }
       : silentLogger;
     const modelDir = flags.has('model') ? resolve(flags.get('model')!) : bundledModel(io.packageRoot);
-    const loaded = await loadModel(modelDir, { logger, threads: int(flags, 'threads', 1), skipChecksums: true });
+    const contextLength = flags.has('context') ? Math.max(64, int(flags, 'context', 0)) : undefined;
+    const loaded = await loadModel(modelDir, { logger, threads: int(flags, 'threads', 1), skipChecksums: true, contextLength });
     const core = new CompletionCore(loaded, logger);
     const loaded2 = flags.has('model2') ? await loadModel(resolve(flags.get('model2')!), { logger, threads: int(flags, 'threads', 1), skipChecksums: true }) : undefined;
     const core2 = loaded2 ? new CompletionCore(loaded2, logger) : undefined;
