@@ -44,6 +44,10 @@ Options:
   --cache-mb N         memory of the cache model, MB (default 8)
   --cache-package KB   also fill the cache from other files of the same package
                        (other cases' prompt and suffix), up to KB kilobytes (default 0)
+  --cache-package-from DIR|FILE.jsonl
+                       the package's files come from these source files (as
+                       --make-random-spans reads them) instead of other cases,
+                       same folder first; the case's own file is left out
   --cache-prior W      prior weight of the cache in the mixture (default 0.1)
   --context N          cap the model's context window at N tokens (as
                        subword.model.contextWindow does in the editor); the
@@ -62,10 +66,15 @@ Options:
 Random spans: DIR is a folder of source files or a JSON-lines file of
 {"path","text"} records (the training corpus's test split); one hole per
 case, starting at a random character, 1..--max-middle characters long
-(default 64).
+(default 64), with up to 3000 characters before it and 1000 after.
+  --whole-file         keep the whole file around the hole (prompt + suffix =
+                       the file minus the middle)
+  --min-bytes N        only files of at least N bytes (UTF-8)
+  --max-bytes N        only files of at most N bytes
+  --ext LIST           only these file extensions, comma-separated (py,js,ts)
 `;
 
-const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose', 'postprocess']);
+const SWITCHES = new Set(['json', 'help', 'no-score', 'verbose', 'postprocess', 'whole-file']);
 
 function int(flags: Map<string, string>, name: string, fallback: number): number {
   const v = flags.get(name);
@@ -164,11 +173,19 @@ export const evalCommand: Subcommand = {
     }
     if (flags.has('make-random-spans')) {
       const from = resolve(flags.get('make-random-spans')!);
-      const cases = makeRandomSpans(readSources(from), {
-        seed: int(flags, 'seed', 1),
-        n: int(flags, 'n', 200),
-        maxMiddleChars: int(flags, 'max-middle', 64),
-      });
+      const exts = flags.has('ext') ? new Set(flags.get('ext')!.split(',').map((e) => `.${e.trim().replace(/^\./, '')}`)) : undefined;
+      const whole = switches.has('whole-file');
+      const cases = makeRandomSpans(
+        readSources(from).filter((f) => !exts || exts.has(extname(f.path))),
+        {
+          seed: int(flags, 'seed', 1),
+          n: int(flags, 'n', 200),
+          maxMiddleChars: int(flags, 'max-middle', 64),
+          ...(whole ? { maxPrefixChars: Infinity, maxSuffixChars: Infinity } : {}),
+          ...(flags.has('min-bytes') ? { minFileBytes: int(flags, 'min-bytes', 0) } : {}),
+          ...(flags.has('max-bytes') ? { maxFileBytes: int(flags, 'max-bytes', 0) } : {}),
+        },
+      );
       io.stdout(cases.map((c) => JSON.stringify(c)).join('\n') + (cases.length ? '\n' : ''));
       return 0;
     }
@@ -200,7 +217,9 @@ export const evalCommand: Subcommand = {
     const loaded2 = flags.has('model2') ? await loadModel(resolve(flags.get('model2')!), { logger, threads: int(flags, 'threads', 1), skipChecksums: true }) : undefined;
     const core2 = loaded2 ? new CompletionCore(loaded2, logger) : undefined;
     const cache = modes.some(isEnsembleEvalMode) ? new ByteCacheModel({ memoryBytes: Math.max(1, int(flags, 'cache-mb', 8)) * 1024 * 1024 }) : undefined;
-    const fill = { warmupBytes: 256, packageBytes: int(flags, 'cache-package', 0) * 1024 };
+    const packageFiles = flags.has('cache-package-from') ? readSources(resolve(flags.get('cache-package-from')!)) : undefined;
+    // A package source without a budget means "the whole package" (bounded by the cache's memory anyway).
+    const fill = { warmupBytes: 256, packageBytes: int(flags, 'cache-package', packageFiles ? 1 << 20 : 0) * 1024, packageFiles };
     const prior = flags.has('cache-prior') ? Number(flags.get('cache-prior')) : DEFAULT_ENSEMBLE_OPTIONS.cachePrior;
     if (!(prior >= 0 && prior <= 1)) throw new Error(`--cache-prior must be between 0 and 1, got ${JSON.stringify(flags.get('cache-prior'))}`);
     const ensembleOptions = { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: prior };

@@ -66,7 +66,13 @@ export interface SpanOptions {
   readonly maxPrefixChars?: number;
   /** Suffix kept after the hole, in characters, cut at a line end. */
   readonly maxSuffixChars?: number;
+  /** Only files of at least this many UTF-8 bytes (long files: the model's window sees a part, a cache the rest). */
+  readonly minFileBytes?: number;
+  /** Only files of at most this many UTF-8 bytes. */
+  readonly maxFileBytes?: number;
 }
+
+const utf8 = new TextEncoder();
 
 /** Index just after code point boundaries: never splits a surrogate pair. */
 function isBoundary(text: string, i: number): boolean {
@@ -79,14 +85,24 @@ function isBoundary(text: string, i: number): boolean {
  * Cuts one random span per case: a file chosen uniformly (among files of at
  * least 64 characters), a hole starting at a uniformly random character
  * boundary, a middle of 1..maxMiddleChars characters. Deterministic in the
- * seed and the order of `files`.
+ * seed and the set of `files` (they are sorted by path first). With
+ * maxPrefixChars and maxSuffixChars Infinity, prompt + middle + suffix is
+ * the whole file.
  */
 export function makeRandomSpans(files: readonly SourceFile[], opts: SpanOptions): EvalCase[] {
   const maxMid = opts.maxMiddleChars ?? 64;
   const maxPre = opts.maxPrefixChars ?? 3000;
   const maxSuf = opts.maxSuffixChars ?? 1000;
-  const pool = files.filter((f) => f.text.length >= 64).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  if (!pool.length) throw new Error('no source file of at least 64 characters');
+  const minBytes = opts.minFileBytes ?? 0;
+  const maxBytes = opts.maxFileBytes ?? Infinity;
+  const pool = files
+    .filter((f) => {
+      if (f.text.length < 64) return false;
+      const n = utf8.encode(f.text).length;
+      return n >= minBytes && n <= maxBytes;
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (!pool.length) throw new Error(`no source file of at least 64 characters${opts.minFileBytes !== undefined || opts.maxFileBytes !== undefined ? ` and ${minBytes}..${maxBytes} bytes` : ''}`);
   const rnd = seededUniform(opts.seed);
   const out: EvalCase[] = [];
   const seen = new Set<string>();

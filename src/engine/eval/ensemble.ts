@@ -16,7 +16,7 @@ import { ExactStrategy } from '../boundary/exact';
 import { ByteCacheModel } from '../ensemble/cacheModel';
 import type { NeuralPrompt } from '../ensemble/components';
 import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleOptions, type EnsembleRequest } from '../ensemble/strategy';
-import type { EvalCase } from './cases';
+import type { EvalCase, SourceFile } from './cases';
 
 export const ENSEMBLE_EVAL_MODES = ['cache', 'exact+cache', 'model2', 'exact+model2', 'exact+model2+cache'] as const;
 export type EnsembleEvalMode = (typeof ENSEMBLE_EVAL_MODES)[number];
@@ -34,6 +34,12 @@ export interface CacheFillOptions {
   readonly warmupBytes: number;
   /** Also learn from other files of the same package (other cases' prompt and suffix), up to this many bytes; 0: the file only. */
   readonly packageBytes: number;
+  /**
+   * The package's files to learn from instead of other cases (the source
+   * split the cases were cut from), nearest folder first; the case's own
+   * file is never among them.
+   */
+  readonly packageFiles?: readonly SourceFile[];
 }
 
 export const DEFAULT_CACHE_FILL: CacheFillOptions = { warmupBytes: 256, packageBytes: 0 };
@@ -48,16 +54,42 @@ function locate(taskId: string): { pkg: string; file: string } {
   return { pkg, file: path };
 }
 
+/** Other files of the case's package, those sharing the longest folder prefix with it first (the editor's "files next to the active one"). */
+function packageNeighbours(here: { pkg: string; file: string }, files: readonly SourceFile[]): SourceFile[] {
+  const dirs = (p: string) => p.split('/').slice(0, -1);
+  const mine = dirs(here.file);
+  const shared = (p: string) => {
+    const d = dirs(p);
+    let k = 0;
+    while (k < d.length && k < mine.length && d[k] === mine[k]) k++;
+    return k;
+  };
+  return files
+    .filter((f) => f.path !== here.file && locate(`heldout/${f.path}@0-0`).pkg === here.pkg)
+    .map((f) => ({ f, k: shared(f.path) }))
+    .sort((a, b) => b.k - a.k || (a.f.path < b.f.path ? -1 : a.f.path > b.f.path ? 1 : 0))
+    .map((x) => x.f);
+}
+
 /**
  * Fills `cache` for one case: other files of the package first (when
- * asked), then the case's suffix, then its prefix, whose last `warmupBytes`
+ * asked: `packageFiles`, else other cases of the package), then the case's suffix, then its prefix, whose last `warmupBytes`
  * are predicted before they are learnt. Returns those bytes' losses (bits).
  * The middle is never seen; another case's windows of the same file are
  * skipped, since they may contain this case's middle.
  */
 export function fillCaseCache(cache: ByteCacheModel, c: EvalCase, all: readonly EvalCase[], opts: CacheFillOptions = DEFAULT_CACHE_FILL): number[] {
   cache.clear();
-  if (opts.packageBytes > 0) {
+  if (opts.packageBytes > 0 && opts.packageFiles) {
+    const here = locate(c.task_id);
+    let budget = opts.packageBytes;
+    for (const f of packageNeighbours(here, opts.packageFiles)) {
+      if (budget <= 0) break;
+      const b = encoder.encode(f.text).subarray(0, budget);
+      cache.observe(b);
+      budget -= b.length;
+    }
+  } else if (opts.packageBytes > 0) {
     const here = locate(c.task_id);
     let budget = opts.packageBytes;
     for (const o of all) {

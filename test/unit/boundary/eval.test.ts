@@ -49,6 +49,38 @@ test('random spans cut at characters, deterministic in the seed, never inside a 
   assert.ok(midWord > 0, 'some holes start inside a word');
 });
 
+test('long-file spans: --whole-file keeps the whole file around the hole, --min-bytes/--max-bytes/--ext pick the files', async () => {
+  const long = 'def long_function_name(x):\n    return x * 2  # é\n'.repeat(300);
+  const files = [
+    { path: 'pkg/long.py', text: long },
+    { path: 'pkg/short.py', text: 'def short(x):\n    return x\n'.repeat(5) },
+    { path: 'pkg/long.md', text: long },
+  ];
+  const spans = makeRandomSpans(files, { seed: 5, n: 20, maxPrefixChars: Infinity, maxSuffixChars: Infinity, minFileBytes: 4000, maxFileBytes: 1 << 20 });
+  assert.equal(spans.length, 20);
+  for (const c of spans) {
+    assert.match(c.task_id, /^heldout\/pkg\/long\.(py|md)@/, 'the short file is never picked');
+    assert.equal(c.prompt + c.canonical_solution + c.suffix, long, 'prompt + middle + suffix is the whole file');
+  }
+  assert.ok(spans.some((c) => c.prompt.length > 3000 && c.suffix.length > 1000), 'beyond the default 3000/1000-character window');
+  assert.throws(() => makeRandomSpans(files, { seed: 5, n: 1, minFileBytes: 1 << 20 }), /1048576/);
+  const dir = mkdtempSync(join(tmpdir(), 'subword-spans-'));
+  try {
+    const src = join(dir, 'files.jsonl');
+    writeFileSync(src, files.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    const o = io();
+    assert.equal(await evalCommand.run(['--make-random-spans', src, '--seed', '5', '--n', '10', '--whole-file', '--min-bytes', '4000', '--ext', 'py'], o), 0, o.err);
+    const cases = parseCases(o.out);
+    assert.equal(cases.length, 10);
+    for (const c of cases) {
+      assert.match(c.task_id, /^heldout\/pkg\/long\.py@/);
+      assert.equal(c.prompt + c.canonical_solution + c.suffix, long);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('edit similarity and Levenshtein distance over code points', () => {
   assert.equal(levenshtein('kitten', 'sitting'), 3);
   assert.equal(levenshtein('', 'abc'), 3);

@@ -42,6 +42,30 @@ test('the case cache learns the prefix and suffix, never the middle; other files
   assert.ok(p('function otherFileHelpe', 'r') < 0.2, 'and only when asked');
 });
 
+test('the package can come from the source files: same folder first within the budget, never the case\'s own file, never another package', () => {
+  const c = { task_id: 'heldout/pkg/src/a.js@10-30', prompt: 'const before = 1;\n'.repeat(30), suffix: '', canonical_solution: 'zqxOwnFileMiddle' };
+  const files = [
+    { path: 'pkg/src/a.js', text: 'zqxOwnFileMiddle\n'.repeat(20) },
+    { path: 'pkg/lib/far.js', text: 'remoteJqpv();\n'.repeat(20) },
+    { path: 'pkg/src/near.js', text: 'nearbyWvkh();\n'.repeat(20) },
+    { path: 'other/src/x.js', text: 'foreignXybg();\n'.repeat(20) },
+  ];
+  const cache = new ByteCacheModel({ memoryBytes: 1 << 20 });
+  const p = (ctx: string, next: string) => {
+    const b = enc.encode(ctx + next);
+    return cache.predict(b, b.length - 1)[b[b.length - 1]!]!;
+  };
+  const nearBytes = enc.encode(files[2]!.text).length;
+  fillCaseCache(cache, c, [c], { warmupBytes: 64, packageBytes: nearBytes, packageFiles: files });
+  assert.ok(p('nearbyWvk', 'h') > 0.6, 'the file in the same folder comes first');
+  assert.ok(p('remoteJqp', 'v') < 0.2, 'the budget ran out before the farther one');
+  assert.ok(p('zqxOwnFileMiddl', 'e') < 0.2, "the case's own file (which holds the middle) is left out");
+  fillCaseCache(cache, c, [c], { warmupBytes: 64, packageBytes: 1 << 20, packageFiles: files });
+  assert.ok(p('remoteJqp', 'v') > 0.6, 'with room, the farther file too');
+  assert.ok(p('foreignXyb', 'g') < 0.2, 'never another package');
+  assert.ok(p('zqxOwnFileMiddl', 'e') < 0.2);
+});
+
 test('subword eval --boundary exact,exact+cache,cache on a real model: same JSON shape; cache alone is the worst; model2 modes need --model2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'subword-ens-eval-'));
   try {
