@@ -27,6 +27,8 @@ export interface LoadOptions {
   readonly batchSharedLimit?: number;
   /** See OrtModelOptions.cacheMode (benchmarks). */
   readonly cacheMode?: 'auto' | 'mask' | 'copy';
+  /** onnxruntime's CPU memory arena (default on); off returns activation memory after each run. */
+  readonly memArena?: boolean;
 }
 
 export interface LoadedModel {
@@ -65,7 +67,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
     throw new ModelFolderError(folder.tokenizerPath, `cannot be loaded as a tokenizer: ${(err as Error).message}`);
   }
 
-  const session = await createSession(folder.modelPath, options.threads ?? 1);
+  const session = await createSession(folder.modelPath, options.threads ?? 1, options.memArena ?? true);
   let model: OrtNextTokenModel | undefined;
   try {
     const layout = inspectGraph(session, folder.modelPath);

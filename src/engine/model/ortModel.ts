@@ -197,10 +197,11 @@ export interface OrtModelOptions {
 }
 
 /** Creates the InferenceSession with Subword's settings. */
-export async function createSession(modelPath: string, threads: number): Promise<ort.InferenceSession> {
+export async function createSession(modelPath: string, threads: number, memArena = true): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(modelPath, {
       intraOpNumThreads: Math.max(1, Math.floor(threads)),
+      enableCpuMemArena: memArena,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
