@@ -24,6 +24,8 @@ export interface EnsembleHostOptions {
   readonly threads?: number;
   readonly skipChecksums?: boolean;
   readonly logger: Logger;
+  /** γ of the cache's confidence weighting (default DEFAULT_ENSEMBLE_OPTIONS.cacheConfidence; 0: the online weights alone). */
+  readonly cacheConfidence?: number;
 }
 
 /** What the editor sends to the cache. */
@@ -40,7 +42,7 @@ const encoder = new TextEncoder();
 
 export class EnsembleHost {
   readonly cache: WorkspaceCache;
-  private readonly strategy = new EnsembleStrategy(DEFAULT_ENSEMBLE_OPTIONS);
+  private readonly strategy: EnsembleStrategy;
   private readonly modelsStrategy = new EnsembleStrategy(MODELS_ENSEMBLE_OPTIONS);
   private second: Promise<LoadedModel | undefined> | undefined;
   private secondCounter: LineTokenCounter | undefined;
@@ -58,6 +60,7 @@ export class EnsembleHost {
   private last: { prefix: string; preds: readonly ComponentPrediction[] } | undefined;
 
   constructor(private readonly options: EnsembleHostOptions) {
+    this.strategy = new EnsembleStrategy({ ...DEFAULT_ENSEMBLE_OPTIONS, cacheConfidence: options.cacheConfidence ?? DEFAULT_ENSEMBLE_OPTIONS.cacheConfidence });
     this.cache = new WorkspaceCache({ memoryBytes: options.cacheBytes, logger: options.logger });
     // The second model loads in the background, so the first "models" completion does not wait for it.
     if (options.secondModelDir) void this.secondModel();

@@ -21,7 +21,7 @@ import type { BoundaryRequest, BoundaryResult, BoundaryStrategy, ByteDistributio
 import { concatBytes, isGreedy, pick, RankedTokens, type LogProbRow } from '../boundary/util';
 import type { ByteCacheModel } from './cacheModel';
 import { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt } from './components';
-import { byteBits, DEFAULT_WEIGHT_OPTIONS, END, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
+import { byteBits, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_WEIGHT_OPTIONS, END, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
 
 /** What an ensemble request adds to a boundary request (the primary model's prompt). */
 export interface EnsembleInputs {
@@ -63,6 +63,8 @@ export interface EnsembleOptions {
   readonly modelPriorBits: number;
   /** Fixed weights instead of online ones (the `cache` eval mode: all weight on the cache). */
   readonly fixedWeights?: readonly number[];
+  /** γ of confidenceWeights: the cache's weight follows its confidence byte by byte (0: off). */
+  readonly cacheConfidence: number;
   /** Never return to token level (the two-model mode, and tests). */
   readonly byteLevelOnly?: boolean;
   /**
@@ -78,6 +80,7 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleOptions = {
   weights: DEFAULT_WEIGHT_OPTIONS,
   cachePrior: 0.1,
   modelPriorBits: 0.5,
+  cacheConfidence: DEFAULT_CACHE_CONFIDENCE,
   maxRefusals: 2,
 };
 
@@ -197,7 +200,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       const preds: ComponentPrediction[] = [];
       for (const p of parts) preds.push(await p.predict(req.signal));
       if (phase === 0 && steps === 0) req.onFirstPrediction?.(preds);
-      mix(preds, weights, mixed);
+      mix(preds, confidenceWeights(preds, weights, this.options.cacheConfidence), mixed);
       const sym = pickSymbol(mixed, req);
       const own = pickSymbol(preds[0]!.probs, { ...req, temperature: 0 });
       const d = current.last!;
@@ -311,7 +314,10 @@ export class EnsembleStrategy implements BoundaryStrategy {
       cache.cache.predict(ctx, base + i, cacheProbs);
       cacheProbs[END] = 0;
       const c = argmax(cacheProbs);
-      if (c === tb[i] || weights[1]! * cacheProbs[c]! < MIN_PULL) continue;
+      if (c === tb[i]) continue;
+      // The cache's share after confidenceWeights (its top byte is c).
+      const wc = weights[1]! * (this.options.cacheConfidence > 0 ? Math.pow((cacheProbs[c]! + 1e-6) / (1 - cacheProbs[c]! + 1e-6), this.options.cacheConfidence) : 1);
+      if ((wc / (weights[0]! + wc)) * cacheProbs[c]! < MIN_PULL) continue;
       model.fill(0);
       let z = 0;
       if (i === 0) {
@@ -341,14 +347,11 @@ export class EnsembleStrategy implements BoundaryStrategy {
       }
       if (!(z > 0)) return -1;
       for (let s = 0; s < SYMBOLS; s++) model[s]! /= z;
-      mix(
-        [
-          { probs: model, hasEnd: true },
-          { probs: cacheProbs, hasEnd: false },
-        ],
-        weights,
-        mixed,
-      );
+      const pair = [
+        { probs: model, hasEnd: true },
+        { probs: cacheProbs, hasEnd: false },
+      ];
+      mix(pair, confidenceWeights(pair, weights, this.options.cacheConfidence), mixed);
       // A clear win only: the within-token view approximates the byte-level one, and a false
       // alarm costs a cover enumeration and byte-level steps.
       const m = argmax(mixed);
@@ -371,7 +374,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       throwIfAborted(req.signal);
       const preds: ComponentPrediction[] = [];
       for (const p of parts) preds.push(await p.predict(req.signal));
-      mix(preds, this.weightsNow(online), mixed);
+      mix(preds, confidenceWeights(preds, this.weightsNow(online), this.options.cacheConfidence), mixed);
       const p = mixed[b]!;
       if (!(p > 0)) return -Infinity;
       lp += Math.log(p);
@@ -391,7 +394,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const online = this.initialWeights(req, parts);
     const preds: ComponentPrediction[] = [];
     for (const p of parts) preds.push(await p.predict(req.signal));
-    const m = mix(preds, this.weightsNow(online));
+    const m = mix(preds, confidenceWeights(preds, this.weightsNow(online), this.options.cacheConfidence));
     const stops = new Map<number, number>();
     if (req.stopIds.length) stops.set(req.stopIds[0]!, m[END]!);
     return { bytes: m.slice(0, 256), stops };

@@ -68,11 +68,19 @@ test('engine: "models" without a second model completes with one model and logs 
 test('core: weights learnt from typing hand the completion to the cache where the workspace knows better', async () => {
   const loaded = await loadModel(TINY, { logger: silentLogger, skipChecksums: true });
   const core = new CompletionCore(loaded, silentLogger);
-  const host = new EnsembleHost({ cacheBytes: 1 << 20, logger: silentLogger });
+  // The online weights alone (no confidence weighting): what typing teaches them is the point here;
+  // the default weighting hands this completion to the sure cache before any typing (checked below).
+  const host = new EnsembleHost({ cacheBytes: 1 << 20, logger: silentLogger, cacheConfidence: 0 });
+  const confident = new EnsembleHost({ cacheBytes: 1 << 20, logger: silentLogger });
   core.ensemble = host;
   try {
-    for (let i = 0; i < 4; i++) host.feed({ kind: 'document', key: `file:///w${i}.js`, text: DOC, version: 1 });
+    for (let i = 0; i < 4; i++) for (const h of [host, confident]) h.feed({ kind: 'document', key: `file:///w${i}.js`, text: DOC, version: 1 });
     host.cache.drain();
+    confident.cache.drain();
+    core.ensemble = confident;
+    const sure = await core.complete({ ...REQ, ensemble: 'cache', maxTokens: 12 });
+    assert.ok(sure.text.startsWith('Kx_flumph'), `a cache sure of the next bytes drives it from the start: ${JSON.stringify(sure.text)}`);
+    core.ensemble = host;
     const before = await core.complete({ ...REQ, ensemble: 'cache', maxTokens: 12 });
     assert.ok(!before.text.startsWith('Kx_flumph'), `with prior weights the model keeps it: ${JSON.stringify(before.text)}`);
     // The user types the line the workspace is full of, one character per request.
@@ -88,6 +96,7 @@ test('core: weights learnt from typing hand the completion to the cache where th
     assert.notEqual(off.text, after.text);
   } finally {
     await host.dispose();
+    await confident.dispose();
     await loaded.model.dispose();
   }
 });

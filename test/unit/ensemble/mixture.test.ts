@@ -14,7 +14,7 @@ import { ExactStrategy, DEFAULT_EXACT_OPTIONS } from '../../../src/engine/bounda
 import type { BoundaryRequest } from '../../../src/engine/boundary/types';
 import { ByteCacheModel } from '../../../src/engine/ensemble/cacheModel';
 import { CacheComponent, ExactComponent, type NeuralPrompt } from '../../../src/engine/ensemble/components';
-import { END, mix, OnlineWeights, SYMBOLS, type ComponentPrediction } from '../../../src/engine/ensemble/mixture';
+import { confidenceWeights, END, mix, OnlineWeights, SYMBOLS, type ComponentPrediction } from '../../../src/engine/ensemble/mixture';
 import { EnsembleStrategy, DEFAULT_ENSEMBLE_OPTIONS } from '../../../src/engine/ensemble/strategy';
 import { fillCaseCache } from '../../../src/engine/eval/ensemble';
 import { silentLogger } from '../../../src/engine/log';
@@ -63,6 +63,36 @@ test('the mixture sums to 1 over 256 bytes + END (1e-9), and all weight on a com
   const m = mix([{ probs: sure, hasEnd: true }, randomPrediction(rnd, false, false)], [0.5, 0.5]);
   assert.equal(m[END], 1);
   assert.ok(Math.abs(total(m) - 1) < 1e-12);
+});
+
+test('confidence weights: a sure cache counts more than a vague one, byte by byte; the mixture stays proper and weight 1 still reproduces a component', () => {
+  const rnd = seededRandom(5);
+  const model = randomPrediction(rnd, true, false);
+  const peaked = (top: number): ComponentPrediction => {
+    const probs = new Float64Array(SYMBOLS).fill((1 - top) / 255);
+    probs[97] = top;
+    probs[END] = 0;
+    return { probs, hasEnd: false };
+  };
+  const sure = confidenceWeights([model, peaked(0.95)], [0.9, 0.1], 0.5);
+  const vague = confidenceWeights([model, peaked(0.2)], [0.9, 0.1], 0.5);
+  assert.equal(sure[0], 0.9, 'the model keeps its weight');
+  assert.ok(Math.abs(sure[1]! - 0.1 * Math.sqrt(0.95 / 0.05)) < 1e-4, `${sure}`);
+  assert.ok(vague[1]! < 0.1 && sure[1]! > 0.1);
+  const share = (w: number[]) => w[1]! / (w[0]! + w[1]!);
+  assert.ok(share(sure) > 0.3 && share(vague) < 0.06, `cache share sure ${share(sure)}, vague ${share(vague)}`);
+  assert.deepEqual(confidenceWeights([model, peaked(0.95)], [0.9, 0.1], 0), [0.9, 0.1], 'γ 0: unchanged');
+  for (let trial = 0; trial < 100; trial++) {
+    const parts = [randomPrediction(rnd, true, trial % 3 === 0), randomPrediction(rnd, false, trial % 2 === 0)];
+    const m = mix(parts, confidenceWeights(parts, [rnd(), rnd()], 0.5));
+    assert.ok(Math.abs(total(m) - 1) < 1e-9, `sum ${total(m)}`);
+    for (let k = 0; k < 2; k++) {
+      const w = confidenceWeights(parts, parts.map((_, j) => (j === k ? 1 : 0)), 0.5);
+      assert.equal(w[1 - k], 0, 'a zero weight stays zero');
+    }
+    const one = mix(parts, confidenceWeights(parts, [1, 0], 0.5));
+    for (let i = 0; i < SYMBOLS; i++) assert.ok(Math.abs(one[i]! - parts[0]!.probs[i]!) < 1e-12);
+  }
 });
 
 test('online weights follow the recent per-byte loss and can come back', () => {
