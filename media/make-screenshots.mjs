@@ -90,7 +90,7 @@ const SHOTS = {
         await waitForCounts(page);
         // End of the file, then type a call that stops mid-identifier.
         await page.keyboard.press('Control+End');
-        await page.keyboard.type('\n\ndef restock(inventory: Inventory, name: str, amount: int) -> None:\n    inventory.ite', { delay: 70 });
+        await page.keyboard.type('\n\ndef restock(inventory: Inventory, name: str, amount: int) -> None:\n    inventory.items[name].quan', { delay: 70 });
         await page.waitForSelector('.ghost-text-decoration, .ghost-text', { timeout: 60_000 });
         await step(1000);
       },
