@@ -479,7 +479,17 @@ export class OrtNextTokenModel implements NextTokenModel {
     let shared = sequences[0]!.length;
     for (const s of sequences) shared = Math.min(shared, commonPrefix(sequences[0]!, s));
     const results: Float32Array[] = new Array(sequences.length);
-    if (shared > 0) {
+    const oneByOne = !this.batchConsistent || shared >= this.batchSharedLimit;
+    const c = this.cache;
+    if (oneByOne && this.holes && shared > 1 && !(c.last && c.ids.length === shared) && commonPrefix(c.ids, sequences[0]!) >= shared) {
+      // The shared part is cached but its row is not (the cache runs on past
+      // it): rather than a run for that one row, step back a token, free of
+      // charge, and let the tails carry it; the shared sequence's own row then
+      // comes from the first tail's run (prefix chains share a run).
+      shared--;
+      this.stats.cacheHits++;
+      this.rewind(shared);
+    } else if (shared > 0) {
       const row = await this.single(sequences[0]!.slice(0, shared), signal);
       sequences.forEach((s, i) => {
         if (s.length === shared) results[i] = row.slice();
@@ -487,7 +497,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     } else this.resetCache();
     this.stats.requests++;
     const todo = sequences.map((_, i) => i).filter((i) => !results[i]);
-    if (!this.batchConsistent || shared >= this.batchSharedLimit) {
+    if (oneByOne) {
       await this.tailsOneByOne(sequences, todo, shared, results, signal);
       return results;
     }

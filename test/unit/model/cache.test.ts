@@ -96,6 +96,13 @@ test('batch tails that are prefixes of one another share a run (one run per bran
       // Logits-only runs leave the cache at the shared prefix.
       assert.deepEqual(model.cachedIds, base);
       assert.equal(model.cacheSlots, base.length);
+      // Warm, with the cache running on past the shared part (as after a decode step): the shared
+      // part's row rides along with the tails instead of costing a run of its own.
+      await model.nextTokenLogProbs([...base, 5, 6, 7, 8]);
+      const runs2 = model.stats.runs;
+      const warm = await model.nextTokenLogProbsBatch(seqs);
+      assert.equal(model.stats.runs - runs2, 2, `${dir}: still one run per branch`);
+      for (let i = 0; i < seqs.length; i++) assert.ok(maxAbsDiff(warm[i]!, singles[i]!) < 1e-4, `${dir} warm row ${i}: ${maxAbsDiff(warm[i]!, singles[i]!)}`);
     } finally {
       await model.dispose();
     }
