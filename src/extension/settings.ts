@@ -84,9 +84,10 @@ export const SETTING_SECTIONS = {
       },
       'subword.completion.boundary': {
         type: 'string',
-        // heal, not exact, by measurement: on the bundled model exact ties heal
-        // on exact match (0.080 vs 0.080) and bits/byte (0.891 vs 0.893) but
-        // takes 2.3x heal's time to ghost text (README, "three boundary modes").
+        // heal, not exact, by measurement: on both bundled models exact ties
+        // heal on exact match (0.065 / 0.080 either way) and bits/byte (within
+        // 1%) but takes 1.2-1.9x heal's time to ghost text, with a heavier tail
+        // under load (README, "three boundary modes").
         default: 'heal',
         enum: ['naive', 'heal', 'exact'],
         enumDescriptions: [
