@@ -71,26 +71,5 @@ def add_new_kv_outputs_file(src, dst):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    man = None
-    if "--manifest" in args:
-        i = args.index("--manifest")
-        man = args[i + 1]
-        del args[i:i + 2]
-    if len(args) != 2:
-        raise SystemExit(__doc__)
-    add_new_kv_outputs_file(args[0], args[1])
-    print("wrote", args[1])
-    if man:
-        import hashlib, json, os
-        mf = json.load(open(man))
-        manifest_io(mf["io"])
-        h = hashlib.sha256()
-        with open(args[1], "rb") as f:
-            for b in iter(lambda: f.read(1 << 20), b""):
-                h.update(b)
-        name = os.path.relpath(args[1], os.path.dirname(os.path.abspath(man)))
-        if name in mf.get("files", {}):
-            mf["files"][name] = {"sha256": h.hexdigest(), "bytes": os.path.getsize(args[1])}
-        json.dump(mf, open(man, "w"), indent=1, ensure_ascii=False)
-        print("updated", man)
+    from graph_edit_cli import main
+    main(sys.argv[1:], __doc__, add_new_kv_outputs_file, manifest_io)

@@ -109,31 +109,6 @@ def add_logits_to_keep_file(src, dst):
     onnx.save(m, dst)
 
 
-def update_manifest(manifest_path, onnx_path):
-    import hashlib, json, os
-    m = json.load(open(manifest_path))
-    manifest_io(m["io"])
-    h = hashlib.sha256()
-    with open(onnx_path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    name = os.path.relpath(onnx_path, os.path.dirname(os.path.abspath(manifest_path)))
-    if name in m.get("files", {}):
-        m["files"][name] = {"sha256": h.hexdigest(), "bytes": os.path.getsize(onnx_path)}
-    json.dump(m, open(manifest_path, "w"), indent=1, ensure_ascii=False)
-
-
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    man = None
-    if "--manifest" in args:
-        i = args.index("--manifest")
-        man = args[i + 1]
-        del args[i:i + 2]
-    if len(args) != 2:
-        raise SystemExit(__doc__)
-    add_logits_to_keep_file(args[0], args[1])
-    print("wrote", args[1])
-    if man:
-        update_manifest(man, args[1])
-        print("updated", man)
+    from graph_edit_cli import main
+    main(sys.argv[1:], __doc__, add_logits_to_keep_file, manifest_io)
