@@ -24,7 +24,10 @@ export interface EnsembleHostOptions {
   readonly threads?: number;
   readonly skipChecksums?: boolean;
   readonly logger: Logger;
-  /** γ of the cache's confidence weighting (default DEFAULT_ENSEMBLE_OPTIONS.cacheConfidence; 0: the online weights alone). */
+  /**
+   * γ of the cache's confidence weighting instead of the learned gate
+   * (DEFAULT_CACHE_GATE, the default when this is absent); 0: the online weights alone.
+   */
   readonly cacheConfidence?: number;
 }
 
@@ -60,7 +63,7 @@ export class EnsembleHost {
   private last: { prefix: string; preds: readonly ComponentPrediction[] } | undefined;
 
   constructor(private readonly options: EnsembleHostOptions) {
-    this.strategy = new EnsembleStrategy({ ...DEFAULT_ENSEMBLE_OPTIONS, cacheConfidence: options.cacheConfidence ?? DEFAULT_ENSEMBLE_OPTIONS.cacheConfidence });
+    this.strategy = new EnsembleStrategy(options.cacheConfidence === undefined ? DEFAULT_ENSEMBLE_OPTIONS : { ...DEFAULT_ENSEMBLE_OPTIONS, cacheConfidence: options.cacheConfidence, cacheGate: undefined });
     this.cache = new WorkspaceCache({ memoryBytes: options.cacheBytes, logger: options.logger });
     // The second model loads in the background, so the first "models" completion does not wait for it.
     if (options.secondModelDir) void this.secondModel();

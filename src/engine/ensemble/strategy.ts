@@ -21,7 +21,7 @@ import type { BoundaryRequest, BoundaryResult, BoundaryStrategy, ByteDistributio
 import { concatBytes, isGreedy, pick, RankedTokens, type LogProbRow } from '../boundary/util';
 import type { ByteCacheModel } from './cacheModel';
 import { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt } from './components';
-import { byteBits, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_WEIGHT_OPTIONS, END, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type ComponentPrediction, type WeightOptions } from './mixture';
+import { byteBits, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_CACHE_GATE, DEFAULT_WEIGHT_OPTIONS, END, gatedWeights, gateShareBound, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type CacheGate, type ComponentPrediction, type WeightOptions } from './mixture';
 
 /** What an ensemble request adds to a boundary request (the primary model's prompt). */
 export interface EnsembleInputs {
@@ -63,8 +63,10 @@ export interface EnsembleOptions {
   readonly modelPriorBits: number;
   /** Fixed weights instead of online ones (the `cache` eval mode: all weight on the cache). */
   readonly fixedWeights?: readonly number[];
-  /** γ of confidenceWeights: the cache's weight follows its confidence byte by byte (0: off). */
+  /** γ of confidenceWeights: the cache's weight follows its confidence byte by byte (0: off). Used only without cacheGate. */
   readonly cacheConfidence: number;
+  /** The learned gate on the cache's share byte by byte (gatedWeights); undefined: cacheConfidence's rule. */
+  readonly cacheGate?: CacheGate;
   /** Never return to token level (the two-model mode, and tests). */
   readonly byteLevelOnly?: boolean;
   /**
@@ -81,6 +83,7 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleOptions = {
   cachePrior: 0.1,
   modelPriorBits: 0.5,
   cacheConfidence: DEFAULT_CACHE_CONFIDENCE,
+  cacheGate: DEFAULT_CACHE_GATE,
   maxRefusals: 2,
 };
 
@@ -164,6 +167,11 @@ export class EnsembleStrategy implements BoundaryStrategy {
     return w;
   }
 
+  /** The weights one byte is mixed with: the gate's, or the confidence rule's. */
+  private byteWeights(preds: readonly ComponentPrediction[], weights: readonly number[]): number[] {
+    return this.options.cacheGate ? gatedWeights(preds, weights, this.options.cacheGate) : confidenceWeights(preds, weights, this.options.cacheConfidence);
+  }
+
   private weightsNow(w: OnlineWeights): number[] {
     return this.options.fixedWeights ? [...this.options.fixedWeights] : w.weights();
   }
@@ -200,7 +208,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       const preds: ComponentPrediction[] = [];
       for (const p of parts) preds.push(await p.predict(req.signal));
       if (phase === 0 && steps === 0) req.onFirstPrediction?.(preds);
-      mix(preds, confidenceWeights(preds, weights, this.options.cacheConfidence), mixed);
+      mix(preds, this.byteWeights(preds, weights), mixed);
       const sym = pickSymbol(mixed, req);
       const own = pickSymbol(preds[0]!.probs, { ...req, temperature: 0 });
       const d = current.last!;
@@ -315,9 +323,11 @@ export class EnsembleStrategy implements BoundaryStrategy {
       cacheProbs[END] = 0;
       const c = argmax(cacheProbs);
       if (c === tb[i]) continue;
-      // The cache's share after confidenceWeights (its top byte is c).
+      // The cache's share after byteWeights (its top byte is c); under the gate an upper bound.
+      const gate = this.options.cacheGate;
       const wc = weights[1]! * (this.options.cacheConfidence > 0 ? Math.pow((cacheProbs[c]! + 1e-6) / (1 - cacheProbs[c]! + 1e-6), this.options.cacheConfidence) : 1);
-      if ((wc / (weights[0]! + wc)) * cacheProbs[c]! < MIN_PULL) continue;
+      const share = gate ? gateShareBound(gate, weights[0]!, weights[1]!, cacheProbs[c]!) : wc / (weights[0]! + wc);
+      if (share * cacheProbs[c]! < MIN_PULL) continue;
       model.fill(0);
       let z = 0;
       if (i === 0) {
@@ -351,7 +361,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
         { probs: model, hasEnd: true },
         { probs: cacheProbs, hasEnd: false },
       ];
-      mix(pair, confidenceWeights(pair, weights, this.options.cacheConfidence), mixed);
+      mix(pair, this.byteWeights(pair, weights), mixed);
       // A clear win only: the within-token view approximates the byte-level one, and a false
       // alarm costs a cover enumeration and byte-level steps.
       const m = argmax(mixed);
@@ -374,7 +384,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       throwIfAborted(req.signal);
       const preds: ComponentPrediction[] = [];
       for (const p of parts) preds.push(await p.predict(req.signal));
-      mix(preds, confidenceWeights(preds, this.weightsNow(online), this.options.cacheConfidence), mixed);
+      mix(preds, this.byteWeights(preds, this.weightsNow(online)), mixed);
       const p = mixed[b]!;
       if (!(p > 0)) return -Infinity;
       lp += Math.log(p);
@@ -394,7 +404,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const online = this.initialWeights(req, parts);
     const preds: ComponentPrediction[] = [];
     for (const p of parts) preds.push(await p.predict(req.signal));
-    const m = mix(preds, confidenceWeights(preds, this.weightsNow(online), this.options.cacheConfidence));
+    const m = mix(preds, this.byteWeights(preds, this.weightsNow(online)));
     const stops = new Map<number, number>();
     if (req.stopIds.length) stops.set(req.stopIds[0]!, m[END]!);
     return { bytes: m.slice(0, 256), stops };

@@ -14,7 +14,7 @@ import { ExactStrategy, DEFAULT_EXACT_OPTIONS } from '../../../src/engine/bounda
 import type { BoundaryRequest } from '../../../src/engine/boundary/types';
 import { ByteCacheModel } from '../../../src/engine/ensemble/cacheModel';
 import { CacheComponent, ExactComponent, type NeuralPrompt } from '../../../src/engine/ensemble/components';
-import { confidenceWeights, END, mix, OnlineWeights, SYMBOLS, type ComponentPrediction } from '../../../src/engine/ensemble/mixture';
+import { confidenceWeights, DEFAULT_CACHE_GATE, END, gatedWeights, gateShareBound, mix, OnlineWeights, SYMBOLS, type ComponentPrediction } from '../../../src/engine/ensemble/mixture';
 import { EnsembleStrategy, DEFAULT_ENSEMBLE_OPTIONS } from '../../../src/engine/ensemble/strategy';
 import { fillCaseCache } from '../../../src/engine/eval/ensemble';
 import { silentLogger } from '../../../src/engine/log';
@@ -91,6 +91,49 @@ test('confidence weights: a sure cache counts more than a vague one, byte by byt
       assert.equal(w[1 - k], 0, 'a zero weight stays zero');
     }
     const one = mix(parts, confidenceWeights(parts, [1, 0], 0.5));
+    for (let i = 0; i < SYMBOLS; i++) assert.ok(Math.abs(one[i]! - parts[0]!.probs[i]!) < 1e-12);
+  }
+});
+
+test('cache gate: a sure model keeps the byte, a cache favourite the model finds plausible gets more weight; proper mixture, weight 1 reproduces, bounded share', () => {
+  const rnd = seededRandom(11);
+  const dist = (top: number, byte: number, hasEnd: boolean): ComponentPrediction => {
+    const probs = new Float64Array(SYMBOLS).fill((1 - top) / 255);
+    probs[byte] = top;
+    probs[END] = 0;
+    return { probs, hasEnd };
+  };
+  const share = (w: number[]) => w[1]! / (w[0]! + w[1]!);
+  const cache = dist(0.9, 97, false);
+  const unsure = gatedWeights([dist(0.3, 98, true), cache], [0.7, 0.3], DEFAULT_CACHE_GATE);
+  const sure = gatedWeights([dist(0.99, 98, true), cache], [0.7, 0.3], DEFAULT_CACHE_GATE);
+  assert.ok(share(sure) < share(unsure), `sure model ${share(sure)}, unsure ${share(unsure)}`);
+  // The same model confidence, but the model gives the cache's favourite more of its rest.
+  const agreeing = dist(0.5, 98, true);
+  agreeing.probs[97] = 0.3;
+  const z = agreeing.probs.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < SYMBOLS; i++) agreeing.probs[i]! /= z;
+  assert.ok(share(gatedWeights([agreeing, cache], [0.7, 0.3], DEFAULT_CACHE_GATE)) > share(gatedWeights([dist(0.5 / z, 98, true), cache], [0.7, 0.3], DEFAULT_CACHE_GATE)));
+  // Models keep their ratio (and so END) among themselves.
+  const three = gatedWeights([dist(0.5, 1, true), dist(0.5, 2, true), cache], [0.2, 0.6, 0.2], DEFAULT_CACHE_GATE);
+  assert.ok(Math.abs(three[1]! / three[0]! - 3) < 1e-12);
+  assert.ok(Math.abs(three.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  // Without a cache the weights pass through.
+  assert.deepEqual(gatedWeights([dist(0.5, 1, true), dist(0.5, 2, true)], [0.3, 0.7], DEFAULT_CACHE_GATE), [0.3, 0.7]);
+  for (let trial = 0; trial < 200; trial++) {
+    const parts = [randomPrediction(rnd, true, trial % 3 === 0), randomPrediction(rnd, false, trial % 2 === 0)];
+    const w = [rnd(), rnd()];
+    const g = gatedWeights(parts, w, DEFAULT_CACHE_GATE);
+    const m = mix(parts, g);
+    assert.ok(Math.abs(total(m) - 1) < 1e-9, `sum ${total(m)}`);
+    let top = 0;
+    for (let b = 0; b < 256; b++) top = Math.max(top, parts[1]!.probs[b]!);
+    assert.ok(share(g) <= gateShareBound(DEFAULT_CACHE_GATE, w[0]!, w[1]!, top) + 1e-12, 'the cheap bound holds');
+    for (let k = 0; k < 2; k++) {
+      const one = parts.map((_, j) => (j === k ? 1 : 0));
+      assert.deepEqual(gatedWeights(parts, one, DEFAULT_CACHE_GATE), one, 'a zero weight stays zero');
+    }
+    const one = mix(parts, gatedWeights(parts, [1, 0], DEFAULT_CACHE_GATE));
     for (let i = 0; i < SYMBOLS; i++) assert.ok(Math.abs(one[i]! - parts[0]!.probs[i]!) < 1e-12);
   }
 });
