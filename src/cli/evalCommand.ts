@@ -49,8 +49,9 @@ Options:
                        --make-random-spans reads them) instead of other cases,
                        same folder first; the case's own file is left out
   --cache-prior W      prior weight of the cache in the mixture (default 0.1)
-  --cache-confidence G the cache's weight times (its top byte's odds)^G, byte
-                       by byte (default 0.5; 0: the online weights alone)
+  --cache-confidence G instead of the learned gate (the default), the older
+                       rule: the cache's weight times (its top byte's odds)^G,
+                       byte by byte (0: the online weights alone)
   --context N          cap the model's context window at N tokens (as
                        subword.model.contextWindow does in the editor); the
                        cache still holds the whole case
@@ -226,7 +227,10 @@ export const evalCommand: Subcommand = {
     if (!(prior >= 0 && prior <= 1)) throw new Error(`--cache-prior must be between 0 and 1, got ${JSON.stringify(flags.get('cache-prior'))}`);
     const confidence = flags.has('cache-confidence') ? Number(flags.get('cache-confidence')) : DEFAULT_ENSEMBLE_OPTIONS.cacheConfidence;
     if (!(confidence >= 0)) throw new Error(`--cache-confidence must be a non-negative number, got ${JSON.stringify(flags.get('cache-confidence'))}`);
-    const ensembleOptions = { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: prior, cacheConfidence: confidence };
+    // As in the editor host: naming a confidence exponent selects the older rule instead of the gate.
+    const ensembleOptions = flags.has('cache-confidence')
+      ? { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: prior, cacheConfidence: confidence, cacheGate: undefined }
+      : { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: prior };
     let filledFor: EvalCase | undefined;
     let warmupBits: number[] = [];
     let model2Prompt: NeuralPrompt | undefined;

@@ -83,6 +83,11 @@ test('subword eval --boundary exact,exact+cache,cache on a real model: same JSON
     for (const r of Object.values(report.results)) assert.deepEqual(Object.keys(r), ['exact_match', 'edit_similarity', 'middle_bits_per_byte', 'pass_at_1', 'ms_per_case']);
     const bits = (m: string) => report.results[m]!.middle_bits_per_byte!;
     assert.ok(bits('cache') > bits('exact') && bits('cache') > bits('exact+cache'), JSON.stringify(report.results));
+    // --cache-confidence swaps the learned gate for the older rule: the scores must move.
+    const older = io();
+    assert.equal(await evalCommand.run(['--data', data, '--model', join(root, 'models', 'subword-tiny'), '--max-tokens', '4', '--json', '--boundary', 'exact+cache', '--cache-mb', '1', '--cache-confidence', '0'], older), 0, older.err);
+    const olderBits = (JSON.parse(older.out) as typeof report).results['exact+cache']!.middle_bits_per_byte!;
+    assert.notEqual(olderBits, bits('exact+cache'), 'the flag changes the mixing rule');
     const bad = io();
     assert.equal(await evalCommand.run(['--data', data, '--boundary', 'exact+model2'], bad), 2);
     assert.match(bad.err, /--model2/);
