@@ -5,6 +5,15 @@ import hashlib
 import json
 import os
 
+import onnx
+
+
+def edit_file(src, dst, edit):
+    """Loads src, applies `edit` (which changes the ModelProto in place) and saves to dst."""
+    m = onnx.load(src)
+    edit(m)
+    onnx.save(m, dst)
+
 
 def update_manifest(manifest_path, onnx_path, manifest_io):
     """Let `manifest_io` describe the edit in the manifest's io block, and refresh the file's checksum."""

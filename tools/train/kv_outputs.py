@@ -15,6 +15,7 @@ usage: /usr/bin/python3 tools/train/kv_outputs.py IN.onnx OUT.onnx [--manifest s
 import re
 import sys
 import onnx
+from graph_edit_cli import edit_file, main
 from onnx import helper
 
 PREFIX = "new_key_values"
@@ -65,11 +66,8 @@ def manifest_io(io):
 
 
 def add_new_kv_outputs_file(src, dst):
-    m = onnx.load(src)
-    add_new_kv_outputs(m)
-    onnx.save(m, dst)
+    edit_file(src, dst, add_new_kv_outputs)
 
 
 if __name__ == "__main__":
-    from graph_edit_cli import main
     main(sys.argv[1:], __doc__, add_new_kv_outputs_file, manifest_io)

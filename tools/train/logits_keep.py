@@ -16,6 +16,7 @@ usage: /usr/bin/python3 tools/train/logits_keep.py IN.onnx OUT.onnx [--manifest 
 import sys
 import numpy as np
 import onnx
+from graph_edit_cli import edit_file, main
 from onnx import helper, numpy_helper, TensorProto
 
 INPUT = "num_logits_to_keep"
@@ -104,11 +105,8 @@ def manifest_io(io):
 
 
 def add_logits_to_keep_file(src, dst):
-    m = onnx.load(src)
-    add_logits_to_keep(m)
-    onnx.save(m, dst)
+    edit_file(src, dst, add_logits_to_keep)
 
 
 if __name__ == "__main__":
-    from graph_edit_cli import main
     main(sys.argv[1:], __doc__, add_logits_to_keep_file, manifest_io)
