@@ -3,6 +3,7 @@
 # from the packed corpus (carried as .corpus-cache/gpu_data), writes fp16 weight pieces
 # (<= 16 MB each) and logs to $OUT. Export to ONNX happens afterwards on the CPU
 # (tools/train/assemble.py). Usage: OUT=dir bash tools/train/gpu_run.sh [config] [train_seconds] [deadline_seconds] [batch]
+# INIT=run-folder continues an earlier run of the same config (warm restart; set LR/WARMUP to taste).
 set -u
 CFG=${1:-L6d256}
 TRAIN_S=${2:-450}
@@ -23,6 +24,7 @@ ls -la "$DATA"
 COMPILE=--compile
 [ "${NO_COMPILE:-0}" = 1 ] && COMPILE=""
 OMP_NUM_THREADS=8 $PY tools/train/train.py --data "$DATA" --config "$CFG" --vocab 8192 --ctx 1024 \
-  --batch "$BATCH" --lr ${LR:-2e-3} --warmup 200 --time "$TRAIN_S" --deadline "$DEADLINE" \
-  --eval-every 45 --eval-batches 16 --save-every 150 --dropout ${DROPOUT:-0.1} $COMPILE --out "$OUT" --piece-mb 15.5
+  --batch "$BATCH" --lr ${LR:-2e-3} --warmup ${WARMUP:-200} --time "$TRAIN_S" --deadline "$DEADLINE" \
+  --eval-every 45 --eval-batches 16 --save-every 150 --dropout ${DROPOUT:-0.1} $COMPILE --out "$OUT" --piece-mb 15.5 \
+  ${INIT:+--init "$INIT"}
 echo "== done rc=$?"; date -u; ls -la "$OUT"

@@ -45,11 +45,16 @@ def save_pieces(model, out, cfg, piece_mb, extra):
     return names
 
 
-def load_pieces(folder):
+def read_pieces(folder):
     meta = json.load(open(os.path.join(folder, "train_log.json")))
     sd = {}
     for n in meta["pieces"]:
         sd.update(torch.load(os.path.join(folder, n), map_location="cpu"))
+    return sd, meta
+
+
+def load_pieces(folder):
+    sd, meta = read_pieces(folder)
     m = GPT(**meta["cfg"])
     m.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
     return m, meta
@@ -78,6 +83,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save-every", type=float, default=0, help="seconds between intermediate weight saves")
+    ap.add_argument("--init", default="", help="folder of an earlier run (train_log.json + pieces) to start from: "
+                    "a warm restart of the learning-rate schedule on the same configuration")
     a = ap.parse_args()
     t_start = time.time()
     os.makedirs(a.out, exist_ok=True)
@@ -98,7 +105,19 @@ def main():
     train = train.to(dev)
     val = val.to(dev)
     cfg = dict(vocab_size=a.vocab, max_pos=max(2048, a.ctx), **get_config(a.config))
-    model = GPT(**cfg, dropout=a.dropout).to(dev)
+    model = GPT(**cfg, dropout=a.dropout)
+    init_meta = None
+    if a.init:
+        saved, init_meta = read_pieces(a.init)
+        if init_meta["cfg"] != cfg:
+            sys.exit("--init %s has configuration %s, not %s" % (a.init, init_meta["cfg"], cfg))
+        missing = [k for k in model.state_dict() if k not in saved]
+        if missing:
+            # a checkpoint that lacks weights must not silently train them from random values
+            sys.exit("--init %s lacks %s" % (a.init, missing[:5]))
+        model.load_state_dict({k: v.float() for k, v in saved.items()})
+        log("init from", a.init, "steps", init_meta.get("steps"), "tokens", init_meta.get("tokens"), "val_loss", init_meta.get("val_loss"))
+    model = model.to(dev)
     log("config", a.config, cfg, "params", model.n_params())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     nodecay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -177,7 +196,10 @@ def main():
     last_save = time.time()
     extra = lambda: dict(config=a.config, steps=step, tokens=tokens, train_seconds=round(time.time() - t0, 1),
                          batch=a.batch, ctx=a.ctx, lr=a.lr, torch=torch.__version__,
-                         device=torch.cuda.get_device_name(0) if cuda else "cpu", bf16=bf16, history=hist)
+                         device=torch.cuda.get_device_name(0) if cuda else "cpu", bf16=bf16, history=hist,
+                         init=None if init_meta is None else dict(folder=os.path.basename(os.path.normpath(a.init)),
+                                                                 steps=init_meta.get("steps"), tokens=init_meta.get("tokens"),
+                                                                 val_loss=init_meta.get("val_loss"), init=init_meta.get("init")))
     t0 = time.time()
     last_eval = t0
     budget = a.time
