@@ -20,6 +20,13 @@ export interface TokenLoopState {
   valid?: (t: number) => boolean;
   /** Told about every accepted ordinary token. */
   accept?: (t: number) => void;
+  /**
+   * Asked about each chosen ordinary token (with the row it was chosen
+   * from) before it is taken; false ends the loop without it, and the
+   * result says `halted` (a caller that goes on some other way, e.g. the
+   * ensemble dropping back to byte level). Not asked while healing.
+   */
+  review?: (t: number, row: LogProbRow) => boolean;
   steps: number;
   modelCalls: number;
   /** The next-token row for `ids` when the caller already has it. */
@@ -41,7 +48,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 /** Cap on how many masked-out candidates greedy decoding walks past before giving up on the mask. */
 const MAX_MASK_TRIES = 256;
 
-export async function runTokenLevel(req: BoundaryRequest, st: TokenLoopState): Promise<BoundaryResult> {
+export async function runTokenLevel(req: BoundaryRequest, st: TokenLoopState): Promise<BoundaryResult & { halted?: boolean }> {
   const { model, tokenizer, stopIds } = req;
   const tables = tokenTables(tokenizer);
   const width = Math.min(tables.width, model.vocabSize);
@@ -76,8 +83,10 @@ export async function runTokenLevel(req: BoundaryRequest, st: TokenLoopState): P
       t = chooseFree(row, width, include, st.valid ? (id) => stops.has(id) || st.valid!(id) : undefined, req);
       if (t === undefined) return done('stop-token');
     }
+    const chosenFrom = row;
     row = undefined;
     if (stops.has(t)) return done('stop-token');
+    if (st.review && !rest.length && !st.review(t, chosenFrom)) return { ...done('stop-token'), halted: true };
     ids.push(t);
     steps++;
     st.accept?.(t);

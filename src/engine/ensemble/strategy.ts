@@ -16,11 +16,12 @@
 import { CanonicalTail, tokenTables } from '../boundary/canonical';
 import { DEFAULT_EXACT_OPTIONS, type ExactOptions } from '../boundary/exact';
 import { startsNewPreToken } from '../boundary/heal';
-import { throwIfAborted } from '../boundary/tokenLevel';
+import { runTokenLevel, throwIfAborted } from '../boundary/tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy, ByteDistribution } from '../boundary/types';
-import { concatBytes, isGreedy, pick, RankedTokens, type LogProbRow } from '../boundary/util';
+import { concatBytes, isGreedy, pick, type LogProbRow } from '../boundary/util';
 import type { ByteCacheModel } from './cacheModel';
 import { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt } from './components';
+import { DEFAULT_END_GATE, SuffixEnd, withEnd, type EndGate } from './endGate';
 import { byteBits, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_CACHE_GATE, DEFAULT_WEIGHT_OPTIONS, END, gatedWeights, gateShareBound, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type CacheGate, type ComponentPrediction, type WeightOptions } from './mixture';
 
 /** What an ensemble request adds to a boundary request (the primary model's prompt). */
@@ -29,6 +30,11 @@ export interface EnsembleInputs {
   readonly before: Uint8Array;
   /** The workspace cache, when it takes part. */
   readonly cache?: ByteCacheModel;
+  /**
+   * The text after the cursor, as bytes (its first few are read): with the
+   * cache, where the middle ends (endGate.ts).
+   */
+  readonly after?: Uint8Array;
   /** Other neural models, each with its own prompt for the same cursor. */
   readonly others?: readonly NeuralPrompt[];
   /**
@@ -75,6 +81,12 @@ export interface EnsembleOptions {
    * latency; past it the token phase runs unchecked.
    */
   readonly maxRefusals: number;
+  /**
+   * END from the suffix's likelihood under the cache (endGate.ts) once a byte
+   * was generated, when the request has the cache and the text after the
+   * cursor; undefined: END as the components give it.
+   */
+  readonly endGate?: EndGate;
 }
 
 export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleOptions = {
@@ -85,6 +97,7 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleOptions = {
   cacheConfidence: DEFAULT_CACHE_CONFIDENCE,
   cacheGate: DEFAULT_CACHE_GATE,
   maxRefusals: 2,
+  endGate: DEFAULT_END_GATE,
 };
 
 /**
@@ -142,7 +155,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
   readonly mode = 'exact' as const;
   constructor(readonly options: EnsembleOptions = DEFAULT_ENSEMBLE_OPTIONS) {}
 
-  private async components(req: EnsembleRequest, score: boolean): Promise<{ parts: ByteComponent[]; primary: ExactComponent; cache?: CacheComponent }> {
+  private async components(req: EnsembleRequest, score: boolean): Promise<{ parts: ByteComponent[]; primary: ExactComponent; cache?: CacheComponent; ender?: SuffixEnd }> {
     const covers = score ? this.options.exact.score : this.options.exact.generate;
     const primary = await ExactComponent.create({ name: req.primaryName ?? 'model', model: req.model, tokenizer: req.tokenizer, headIds: req.headIds, streamBytes: req.streamBytes, stopIds: req.stopIds }, covers, req.signal);
     const parts: ByteComponent[] = [primary];
@@ -152,7 +165,9 @@ export class EnsembleStrategy implements BoundaryStrategy {
       cache = new CacheComponent(req.cache, req.before ?? req.streamBytes);
       parts.push(cache);
     }
-    return { parts, primary, cache };
+    const gate = this.options.endGate;
+    const ender = cache && req.after && gate && !this.options.fixedWeights ? new SuffixEnd(cache.cache, req.after, gate) : undefined;
+    return { parts, primary, cache, ender };
   }
 
   /** Starting weights: priors, then the warm-up evidence (the cache's honest losses against the model's assumed loss). */
@@ -177,7 +192,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
   }
 
   async generate(req: EnsembleRequest): Promise<EnsembleResult> {
-    const { parts, primary, cache } = await this.components(req, false);
+    const { parts, primary, cache, ender } = await this.components(req, false);
     const online = this.initialWeights(req, parts);
     const weights = req.startWeights && req.startWeights.length === parts.length && !this.options.fixedWeights ? [...req.startWeights] : this.weightsNow(online);
     const names = parts.map((p) => p.name);
@@ -209,6 +224,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       for (const p of parts) preds.push(await p.predict(req.signal));
       if (phase === 0 && steps === 0) req.onFirstPrediction?.(preds);
       mix(preds, this.byteWeights(preds, weights), mixed);
+      if (ender && cache && out.length > 0) withEnd(mixed, ender.pEnd(cache.context, preds[0]!.probs[END]!));
       const sym = pickSymbol(mixed, req);
       const own = pickSymbol(preds[0]!.probs, { ...req, temperature: 0 });
       const d = current.last!;
@@ -218,7 +234,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
         sym === own &&
         (d.remainderShare < this.options.exact.switchShare || (sym >= 0 && sym !== END && d.tShare[sym]! > 1 - this.options.exact.switchShare && startsNewPreToken(req.tokenizer, st.y, sym)));
       if (tokenLevelOk && forced <= 0 && (finished || phase >= this.options.exact.maxBytePhase)) {
-        const r = await this.tokenPhase(req, current, cache!, refusals < this.options.maxRefusals ? weights : undefined, out, steps);
+        const r = await this.tokenPhase(req, current, cache!, refusals < this.options.maxRefusals ? weights : undefined, ender, out, steps);
         refusals++;
         out = r.out;
         steps = r.steps;
@@ -247,9 +263,11 @@ export class EnsembleStrategy implements BoundaryStrategy {
   }
 
   /**
-   * Token-level decoding with the primary model while the cache agrees.
-   * Returns stoppedBy when generation ended, or undefined when a token was
-   * refused (the caller resumes at byte level from `out`).
+   * Token-level decoding with the primary model (the boundary strategies'
+   * own loop) while the cache agrees with each token and the middle does
+   * not end: each chosen token is reviewed before it is taken. Returns
+   * stoppedBy when generation ended, or the byte where the cache refused a
+   * token (the caller resumes at byte level from `out`).
    */
   private async tokenPhase(
     req: EnsembleRequest,
@@ -257,48 +275,64 @@ export class EnsembleStrategy implements BoundaryStrategy {
     cache: CacheComponent,
     /** Mixture weights for the check; undefined: no check (the refusal budget is spent). */
     weights: readonly number[] | undefined,
+    ender: SuffixEnd | undefined,
     generated: Uint8Array,
     stepsBefore: number,
   ): Promise<{ out: Uint8Array; steps: number; calls: number; refusedAt: number; stoppedBy?: BoundaryResult['stoppedBy'] }> {
-    const { model, tokenizer } = req;
+    const { tokenizer } = req;
     const st = primary.covers;
     const tail = st.tailForMask();
     const mask = new CanonicalTail(tokenizer, tail.bytes, tail.ids);
-    const ids = [...st.anchor, ...tail.ids];
-    const tables = tokenTables(tokenizer);
-    const width = Math.min(tables.width, model.vocabSize);
     const stops = new Set(req.stopIds);
-    const include = (id: number) => stops.has(id) || tables.firstByte[id]! >= 0;
-    let row: LogProbRow | undefined = st.rowAfterT;
-    let out = generated;
-    let steps = stepsBefore;
-    let calls = 0;
-    const result = (stoppedBy?: BoundaryResult['stoppedBy'], refusedAt = -1) => ({ out, steps, calls, refusedAt, stoppedBy });
-    for (;;) {
-      throwIfAborted(req.signal);
-      if (steps >= req.maxTokens) return result('max-tokens');
-      if (ids.length >= model.contextLength) return result('context-full');
-      if (!row) {
-        row = await model.nextTokenLogProbs(ids, req.signal);
-        calls++;
-      }
-      const t = chooseToken(row, width, include, (id) => stops.has(id) || mask.valid(id), req);
-      if (t === undefined || stops.has(t)) return result('stop-token');
-      const tb = tokenizer.tokenBytes(t);
-      const refused = weights ? this.refusedAt(row, width, tokenizer, tb, cache, weights, stops) : -1;
-      if (refused >= 0) return result(undefined, refused);
-      ids.push(t);
-      mask.push(t);
-      for (const b of tb) cache.advanceSync(b);
-      out = concatBytes(out, tb);
-      steps++;
-      row = undefined;
+    const width = Math.min(tokenTables(tokenizer).width, req.model.vocabSize);
+    let produced = generated.length;
+    /** Why the review stopped the loop: the middle ends (after `cut` bytes of the token), or the cache refused the token at byte `at`. */
+    let halt: { end: true; cut: number; bytes: Uint8Array } | { end: false; at: number } | undefined;
+    const r = await runTokenLevel(req, {
+      ids: [...st.anchor, ...tail.ids],
+      generated,
+      valid: (t) => mask.valid(t),
+      accept: (t) => {
+        mask.push(t);
+        const tb = tokenizer.tokenBytes(t);
+        for (const b of tb) cache.advanceSync(b);
+        produced += tb.length;
+      },
+      review: (t, row) => {
+        const tb = tokenizer.tokenBytes(t);
+        if (ender) {
+          // The middle may end before this token, or inside it (a hole that ends mid-word).
+          let stopMass = 0;
+          for (const s of stops) if (s < width) stopMass += Math.exp(row[s]!);
+          for (let i = 0; i < tb.length; i++) {
+            if (produced + i === 0) continue; // never an empty completion
+            const p = ender.pEnd(cache.context, i === 0 ? stopMass : 0, tb.subarray(0, i), 0.5);
+            if (p > 0.5) {
+              halt = { end: true, cut: i, bytes: tb };
+              return false;
+            }
+          }
+        }
+        const at = weights ? this.refusedAt(row, width, tokenizer, tb, cache, weights, stops) : -1;
+        if (at < 0) return true;
+        halt = { end: false, at };
+        return false;
+      },
+      steps: stepsBefore,
+      modelCalls: 0,
+      firstRow: st.rowAfterT,
+    });
+    let out = r.bytes;
+    if (!r.halted || !halt) return { out, steps: r.steps, calls: r.modelCalls, refusedAt: -1, stoppedBy: r.stoppedBy };
+    if (!halt.end) return { out, steps: r.steps, calls: r.modelCalls, refusedAt: halt.at };
+    if (halt.cut > 0) {
+      // The token's first bytes end the middle: they are part of the completion, the rest is not.
+      out = concatBytes(out, halt.bytes.subarray(0, halt.cut));
       const keep = req.stopAt?.(out);
-      if (keep !== undefined) {
-        out = out.slice(0, Math.max(0, Math.min(out.length, keep)));
-        return result('stop-rule');
-      }
+      if (keep !== undefined) return { out: out.slice(0, Math.max(0, keep)), steps: r.steps + 1, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-rule' };
+      return { out, steps: r.steps + 1, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token' };
     }
+    return { out, steps: r.steps, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token' };
   }
 
   /**
@@ -376,15 +410,18 @@ export class EnsembleStrategy implements BoundaryStrategy {
    * (each byte is predicted with weights from the bytes before it only).
    */
   async score(req: EnsembleRequest, target: Uint8Array): Promise<number> {
-    const { parts } = await this.components(req, true);
+    const { parts, cache, ender } = await this.components(req, true);
     const online = this.initialWeights(req, parts);
     const mixed = new Float64Array(SYMBOLS);
     let lp = 0;
+    let done = 0;
     for (const b of target) {
       throwIfAborted(req.signal);
       const preds: ComponentPrediction[] = [];
       for (const p of parts) preds.push(await p.predict(req.signal));
       mix(preds, this.byteWeights(preds, this.weightsNow(online)), mixed);
+      if (ender && cache && done > 0) withEnd(mixed, ender.pEnd(cache.context, preds[0]!.probs[END]!));
+      done++;
       const p = mixed[b]!;
       if (!(p > 0)) return -Infinity;
       lp += Math.log(p);
@@ -394,7 +431,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const preds: ComponentPrediction[] = [];
     for (const p of parts) preds.push(await p.predict(req.signal));
     // The middle ends with the first stop token (end of middle), as exact mode scores it.
-    const pe = mixFirstEnd(preds, this.weightsNow(online));
+    const pe = ender && cache && done > 0 ? ender.pEnd(cache.context, preds[0]!.probs[END]!) : mixFirstEnd(preds, this.weightsNow(online));
     return pe > 0 ? lp + Math.log(pe) : -Infinity;
   }
 
@@ -409,22 +446,4 @@ export class EnsembleStrategy implements BoundaryStrategy {
     if (req.stopIds.length) stops.set(req.stopIds[0]!, m[END]!);
     return { bytes: m.slice(0, 256), stops };
   }
-}
-
-/** Greedy (or sampled) next token under a validity mask. */
-function chooseToken(row: LogProbRow, width: number, include: (id: number) => boolean, valid: (id: number) => boolean, req: BoundaryRequest): number | undefined {
-  if (isGreedy(req)) {
-    const ranked = new RankedTokens(row, width, include);
-    let first: number | undefined;
-    for (let i = 0; i < 256; i++) {
-      const t = ranked.at(i);
-      if (t < 0) break;
-      first ??= t;
-      if (valid(t)) return t;
-    }
-    return first;
-  }
-  const items: Array<readonly [number, number]> = [];
-  for (let id = 0; id < width; id++) if (include(id) && valid(id)) items.push([id, Math.exp(row[id]!)]);
-  return pick(items, req);
 }

@@ -6,7 +6,10 @@
  *
  *   cache             the cache model alone for bytes; END from the model
  *                     (a cache of the workspace cannot know where the hole ends)
- *   exact+cache       the model's exact byte probabilities mixed with the cache
+ *   exact+cache       the model's exact byte probabilities mixed with the cache,
+ *                     END from the suffix's likelihood under the cache (endGate.ts)
+ *   exact+cache-bytes the same mixture of bytes, END from the model (as before
+ *                     the END gate)
  *   model2            the second model (--model2) alone, exact mode
  *   exact+model2      the two models mixed at the byte level
  *   exact+model2+cache  both models and the cache
@@ -18,7 +21,7 @@ import type { NeuralPrompt } from '../ensemble/components';
 import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleOptions, type EnsembleRequest } from '../ensemble/strategy';
 import type { EvalCase, SourceFile } from './cases';
 
-export const ENSEMBLE_EVAL_MODES = ['cache', 'exact+cache', 'model2', 'exact+model2', 'exact+model2+cache'] as const;
+export const ENSEMBLE_EVAL_MODES = ['cache', 'exact+cache', 'exact+cache-bytes', 'model2', 'exact+model2', 'exact+model2+cache'] as const;
 export type EnsembleEvalMode = (typeof ENSEMBLE_EVAL_MODES)[number];
 
 export function isEnsembleEvalMode(m: string): m is EnsembleEvalMode {
@@ -127,6 +130,8 @@ export function ensembleStrategy(mode: EnsembleEvalMode, options: EnsembleOption
       return new ExactStrategy(options.exact);
     case 'exact+cache':
       return new EnsembleStrategy(options);
+    case 'exact+cache-bytes':
+      return new EnsembleStrategy({ ...options, endGate: undefined });
     case 'exact+model2':
       return new EnsembleStrategy({ ...MODELS_ENSEMBLE_OPTIONS, exact: options.exact });
     case 'exact+model2+cache':
@@ -157,7 +162,7 @@ export function ensembleRequest(mode: EnsembleEvalMode, c: EvalCase, base: Bound
     before,
     primaryName: inputs.primaryName,
     others,
-    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits } : {}),
+    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits, after: encoder.encode(c.suffix.slice(0, 64)) } : {}),
   };
 }
 
