@@ -65,6 +65,8 @@ export interface RunnerStats {
   requests: number;
   /** Times dead cache slots were copied out (see KvCache). */
   compactions: number;
+  /** Times the in-place store's buffers were allocated (once per runner unless the context is huge). */
+  storeAllocations: number;
 }
 
 const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|use_cache_branch|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
@@ -231,12 +233,20 @@ interface RunOptions {
 /** Store slots allocated beyond a prefill, for the completion that follows it. */
 const RESERVE_AHEAD = 64;
 
+/**
+ * Largest store allocated for the whole context up front (bytes over all
+ * tensors). Allocating the store afresh for each request left the process
+ * heap fragmented by buffers of every size (RSS crept up over a 10,000
+ * completion soak); one buffer per tensor, reused, does not.
+ */
+const STORE_UPFRONT_BYTES = 64 * 2 ** 20;
+
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
 export class OrtNextTokenModel implements NextTokenModel {
   readonly vocabSize: number;
   readonly contextLength: number;
-  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, logitsRows: 0, tokensReused: 0, cacheHits: 0, requests: 0, compactions: 0 };
+  readonly stats: RunnerStats = { runs: 0, runMs: 0, tokensComputed: 0, logitsRows: 0, tokensReused: 0, cacheHits: 0, requests: 0, compactions: 0, storeAllocations: 0 };
   private cache: KvCache;
   private readonly prefillChunk: number;
   private readonly maxBatch: number;
@@ -253,6 +263,12 @@ export class OrtNextTokenModel implements NextTokenModel {
   private holes = false;
   /** The cache is a fixed-capacity store written in place (see KvCache). */
   private slotStore = false;
+  /**
+   * Backing buffers of the in-place store, one per past tensor, reused by
+   * every request and by resetCache(): the store's tensors are views of
+   * their first H*capacity*D elements.
+   */
+  private storeBuffers: KvData[] | undefined;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -390,6 +406,11 @@ export class OrtNextTokenModel implements NextTokenModel {
     return this.cache.length;
   }
 
+  /** Memory under the first cached tensor (for tests: the in-place store reuses one buffer). */
+  get kvBuffer(): ArrayBufferLike {
+    return (this.cache.tensors[0]!.data as KvData).buffer;
+  }
+
   /** Drops the cache (a model switch, or a test that wants a cold start). */
   resetCache(): void {
     this.cache = this.emptyCache();
@@ -400,6 +421,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.disposed = true;
     await this.queue.catch(() => undefined);
     this.cache = this.emptyCache();
+    this.storeBuffers = undefined;
     await this.session.release();
   }
 
@@ -692,13 +714,38 @@ export class OrtNextTokenModel implements NextTokenModel {
     const cap = Math.min(Math.max(this.contextLength, need), Math.max(want, Math.ceil((c.length * 3) / 2 / 64) * 64));
     const { kvHeads: H, headDim: D, kvType } = this.layout;
     const n = c.ids.length;
-    const tensors = c.tensors.map((t) => {
+    // The store lives in one buffer per tensor, kept for the runner's life
+    // (see storeBuffers): growing it re-lays the live slots out in place
+    // instead of allocating; head h moves from h*old to h*cap, right, so the
+    // heads move last to first and each copy is an overlap-safe memmove.
+    const fresh = !this.storeBuffers || this.storeBuffers[0]!.length < H * cap * D;
+    if (fresh) {
+      const slots = this.storeCapacity(cap);
+      this.storeBuffers = this.layout.pastNames.map(() => (kvType === 'float16' ? new Uint16Array(H * slots * D) : new Float32Array(H * slots * D)));
+      this.stats.storeAllocations++;
+    }
+    const tensors = c.tensors.map((t, i) => {
       const src = t.data as KvData;
-      const dst = kvType === 'float16' ? new Uint16Array(H * cap * D) : new Float32Array(H * cap * D);
-      for (let h = 0; h < H && n > 0; h++) dst.set(src.subarray(h * c.length * D, (h * c.length + n) * D), h * cap * D);
+      const buf = this.storeBuffers![i]!;
+      const dst = buf.subarray(0, H * cap * D);
+      if (n > 0 && (fresh || src.buffer !== buf.buffer)) for (let h = 0; h < H; h++) dst.set(src.subarray(h * c.length * D, (h * c.length + n) * D), h * cap * D);
+      else if (n > 0) for (let h = H - 1; h > 0; h--) dst.copyWithin(h * cap * D, h * c.length * D, (h * c.length + n) * D);
       return new ort.Tensor(kvType, dst, [1, H, cap, D]);
     });
     this.cache = { ids: c.ids, slots: c.slots, length: cap, tensors, last: c.last };
+  }
+
+  /**
+   * Slots the store's buffers are allocated for: the whole context at once
+   * (a few MB for the bundled model), so that they are allocated once per
+   * runner, not per request; for a huge context, the slots asked for, grown
+   * by halves.
+   */
+  private storeCapacity(cap: number): number {
+    const { kvHeads: H, headDim: D, nLayer } = this.layout;
+    const perSlot = 2 * nLayer * H * D * (this.layout.kvType === 'float16' ? 2 : 4);
+    if (this.contextLength * perSlot <= STORE_UPFRONT_BYTES) return this.contextLength;
+    return Math.min(this.contextLength, Math.max(cap, Math.ceil((((this.storeBuffers?.[0]?.length ?? 0) / (H * D)) * 3) / 2)));
   }
 
   /** Writes a run's new keys/values (S tokens from slot `at`) into the store. */

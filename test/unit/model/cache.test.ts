@@ -179,3 +179,33 @@ test('in-place store (new_key_values outputs): equals PyTorch and the presents p
     await plain.model.dispose();
   }
 });
+
+test('in-place store: one buffer per tensor for the runner\'s life, through resets, rewinds and growth (no allocation per request)', async () => {
+  const ref = JSON.parse(readFileSync(join(INPLACE, 'reference.json'), 'utf8')) as Reference;
+  const { model } = await loadModel(INPLACE, { logger: silentLogger });
+  const plain = await loadModel(join(__dirname, 'fixtures', 'keeplogits'), { logger: silentLogger });
+  try {
+    assert.equal(model.cacheInPlace, true);
+    const buffers = new Set<ArrayBufferLike>();
+    const capacities = new Set<number>();
+    const allocations = model.stats.storeAllocations;
+    for (let k = 0; k < 24; k++) {
+      // Unrelated prompts of growing length (a cold cache each time), then a rewind and a decode step.
+      if (k % 3 === 0) model.resetCache();
+      const n = Math.min(model.contextLength - 2, 4 + ((k * 7) % 40));
+      const seq = Array.from({ length: n }, (_, i) => ref.ids[(i + k) % ref.ids.length]!);
+      const a = await model.nextTokenLogProbs(seq);
+      assert.ok(maxAbsDiff(a, await plain.model.nextTokenLogProbs(seq)) < 1e-4, `request ${k}`);
+      const b = await model.nextTokenLogProbs([...seq.slice(0, n - 3), 5, 6]);
+      assert.ok(maxAbsDiff(b, await plain.model.nextTokenLogProbs([...seq.slice(0, n - 3), 5, 6])) < 1e-4, `request ${k}, rewound`);
+      buffers.add(model.kvBuffer);
+      capacities.add(model.cacheSlots);
+    }
+    assert.ok(capacities.size > 1, 'the store was laid out at several capacities');
+    assert.equal(buffers.size, 1, 'every capacity is a view of the same buffer');
+    assert.ok(model.stats.storeAllocations - allocations <= 1, `store allocated ${model.stats.storeAllocations - allocations} times`);
+  } finally {
+    await model.dispose();
+    await plain.model.dispose();
+  }
+});
