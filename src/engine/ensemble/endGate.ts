@@ -110,7 +110,7 @@ export class SuffixEnd {
  * to fill the rest, in place: a proper distribution whenever `mixed` is one.
  */
 export function withEnd(mixed: Float64Array, pEnd: number): Float64Array {
-  const e = Math.min(1, Math.max(0, pEnd));
+  const e = pEnd > 0 ? Math.min(1, pEnd) : 0;
   let bytes = 0;
   for (let b = 0; b < 256; b++) bytes += mixed[b]!;
   if (bytes > 0) {
