@@ -31,7 +31,13 @@ export interface CacheModelOptions {
 }
 
 export const DEFAULT_CACHE_MEMORY = 32 * 1024 * 1024;
-export const DEFAULT_DISCOUNT = 0.8;
+/**
+ * Measured in the mixture (the cache alone prefers more smoothing): on the
+ * long-file spans 0.6 gave 1.183 bits/byte where 0.8 gave 1.192 with the same
+ * gate (the END gate aside), and it did not cost bits on the short spans
+ * (0.933 vs 0.936); 0.5 gave no more.
+ */
+export const DEFAULT_DISCOUNT = 0.6;
 
 /** Bytes per slot: a 32-bit check and a 16-bit count. */
 const SLOT_BYTES = 6;

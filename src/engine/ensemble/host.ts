@@ -126,7 +126,7 @@ export class EnsembleHost {
           before,
           primaryName: text.primaryName,
           cache: this.cache.model,
-          after: encoder.encode(text.suffix.slice(0, 64)),
+          after: encoder.encode(text.suffix.slice(0, 96)),
           cacheWarmupBits: this.cache.recentBits(),
           // A few keystrokes are evidence enough; before that the warm-up decides.
           startWeights: this.typedCount >= MIN_TYPED ? this.typed.weights() : undefined,

@@ -162,7 +162,7 @@ export function ensembleRequest(mode: EnsembleEvalMode, c: EvalCase, base: Bound
     before,
     primaryName: inputs.primaryName,
     others,
-    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits, after: encoder.encode(c.suffix.slice(0, 64)) } : {}),
+    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits, after: encoder.encode(c.suffix.slice(0, 96)) } : {}),
   };
 }
 

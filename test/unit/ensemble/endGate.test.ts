@@ -57,7 +57,7 @@ function holes(n: number): Array<{ prefix: Uint8Array; middle: Uint8Array; cache
     const c = { task_id: 't', prompt: text.slice(0, start), canonical_solution: text.slice(start, end), suffix: text.slice(end) };
     const cache = new ByteCacheModel({ memoryBytes: 4 << 20 });
     fillCaseCache(cache, c, []);
-    out.push({ prefix: enc.encode(c.prompt), middle: enc.encode(c.canonical_solution), cache, after: enc.encode(c.suffix.slice(0, 64)) });
+    out.push({ prefix: enc.encode(c.prompt), middle: enc.encode(c.canonical_solution), cache, after: enc.encode(c.suffix.slice(0, 96)) });
   }
   return out;
 }
@@ -116,7 +116,7 @@ test('a middle that ends mid-word: the gate costs far fewer bits than the model\
   const cache = new ByteCacheModel({ memoryBytes: 1 << 20 });
   const warm = fillCaseCache(cache, { task_id: 't', prompt: prefix, suffix, canonical_solution: middle }, []);
   const p = new CompletionCore(tiny, silentLogger).prompt({ prefix, suffix, maxTokens: 16 });
-  const req = { model: tiny.model, tokenizer: tiny.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds, maxTokens: 16, temperature: 0, before: enc.encode(prefix), cache, cacheWarmupBits: warm, after: enc.encode(suffix.slice(0, 64)) };
+  const req = { model: tiny.model, tokenizer: tiny.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds, maxTokens: 16, temperature: 0, before: enc.encode(prefix), cache, cacheWarmupBits: warm, after: enc.encode(suffix.slice(0, 96)) };
   const options = { ...DEFAULT_ENSEMBLE_OPTIONS, cachePrior: 0.5 };
   const gated = new EnsembleStrategy(options);
   const modelEnd = new EnsembleStrategy({ ...options, endGate: undefined });
@@ -124,7 +124,7 @@ test('a middle that ends mid-word: the gate costs far fewer bits than the model\
   const withGate = await gated.score(req, target);
   const without = await modelEnd.score(req, target);
   assert.ok(withGate > without + 5, `gate ${withGate} vs model END ${without} nats`);
-  assert.ok(DEFAULT_END_GATE.mean > 0);
+  assert.ok(DEFAULT_END_GATE.sum > 0);
   const g = await gated.generate(req);
   const m = await modelEnd.generate(req);
   assert.equal(new TextDecoder().decode(g.bytes), middle);
