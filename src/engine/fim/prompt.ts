@@ -3,6 +3,7 @@
  * windows measured in tokens and cut at line boundaries, the suffix given a
  * fair share, then the format's template filled in.
  */
+import { detachString } from '../tokenizers/bpe';
 import type { Tokenizer } from '../tokenizers/types';
 import { findSpecial, stopIds as formatStopIds, type FimFormat } from './formats';
 
@@ -62,11 +63,12 @@ export class LineTokenCounter {
     const hit = this.map.get(line);
     if (hit !== undefined) {
       this.map.delete(line);
-      this.map.set(line, hit);
+      this.map.set(detachString(line), hit);
       return hit;
     }
     const n = this.tokenizer.encode(line).length;
-    this.map.set(line, n);
+    // Detached: a line sliced from the request's text would keep that whole text alive.
+    this.map.set(detachString(line), n);
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
     return n;
   }

@@ -79,9 +79,28 @@ const EMPTY = new Int32Array(0);
 const SMALL_PIECE = 48;
 /** Heap keys are priority * 2^26 + position: exact in a double for pieces under 64 MB and priorities under 2^26. */
 const HEAP_SHIFT = 0x4000000;
-/** Memoized pieces: longer ones are not kept; the table starts over past this many cached characters. */
+/** Memoized pieces: longer ones are not kept; the table starts over past this many bytes (estimated, keys and values). */
 const CACHE_MAX_PIECE = 1 << 16;
-const CACHE_MAX_CHARS = 1 << 23;
+const CACHE_MAX_BYTES = 8 << 20;
+/**
+ * A copy of `s` that does not keep the string it was sliced from alive. V8
+ * represents a slice of 13+ characters as a view of its parent, so a memo key
+ * sliced from a request's text held that whole text (in the editor, a new
+ * copy of the document per request) for as long as the key lived; flattening
+ * a concatenation copies the characters out.
+ */
+export function detachString(s: string): string {
+  return s.length < 13 ? s : (s + '.').slice(0, -1);
+}
+
+/**
+ * Estimated heap bytes of a memo entry: the key string, and for a piece of
+ * several tokens an Int32Array (its object, its ArrayBuffer, the ids). The
+ * array objects dominate: exact mode's canonicality checks encode a stream
+ * of new short pieces, and counting characters alone let the memo hold
+ * 65,536 entries (~20 MB) in a 10,000-completion soak.
+ */
+const memoBytes = (len: number, val: number | Int32Array): number => 24 + 2 * len + (typeof val === 'number' ? 0 : 160 + 4 * val.length);
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -213,7 +232,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly cacheKeys: Array<string | undefined> = new Array<string | undefined>(1 << 17).fill(undefined);
   private readonly cacheVals: Array<number | Int32Array> = new Array<number | Int32Array>(1 << 17).fill(0);
   private cacheUsed = 0;
-  private cacheChars = 0;
+  private cacheBytes = 0;
   private scratch = new Uint8Array(4096);
   // scratch state for merging
   private sym = new Int32Array(256);
@@ -520,18 +539,16 @@ export class BpeTokenizer implements Tokenizer {
     const piece = text.slice(s, e);
     const r = this.encodePieceBytes(buf, n, piece);
     if (len <= CACHE_MAX_PIECE) {
-      if (this.cacheUsed * 2 >= this.cacheKeys.length || this.cacheChars > CACHE_MAX_CHARS) {
+      if (this.cacheUsed * 2 >= this.cacheKeys.length || this.cacheBytes > CACHE_MAX_BYTES) {
         // Full: start over (the steady state of a file refills it quickly).
-        this.cacheKeys.fill(undefined);
-        this.cacheUsed = 0;
-        this.cacheChars = 0;
+        this.clearCache();
         slot = (h ^ (h >>> 15)) & mask;
         while (this.cacheKeys[slot] !== undefined) slot = (slot + 1) & mask;
       }
-      this.cacheKeys[slot] = piece;
+      this.cacheKeys[slot] = detachString(piece);
       this.cacheVals[slot] = r;
       this.cacheUsed++;
-      this.cacheChars += len;
+      this.cacheBytes += memoBytes(len, r);
     }
     return r;
   }
@@ -539,8 +556,26 @@ export class BpeTokenizer implements Tokenizer {
   /** Forgets memoized pieces (benchmarks use it to time cold encoding). */
   clearCache(): void {
     this.cacheKeys.fill(undefined);
+    // The values too: a stale id array would stay reachable until its slot is reused.
+    this.cacheVals.fill(0);
     this.cacheUsed = 0;
-    this.cacheChars = 0;
+    this.cacheBytes = 0;
+  }
+
+  /** What the piece memo holds, counted from its slots (for tests: it stays within its byte budget). */
+  memoStats(): { entries: number; idArrays: number; bytes: number; budget: number } {
+    let entries = 0;
+    let idArrays = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.cacheKeys.length; i++) {
+      const k = this.cacheKeys[i];
+      const v = this.cacheVals[i]!;
+      if (typeof v !== 'number') idArrays++;
+      if (k === undefined) continue;
+      entries++;
+      bytes += memoBytes(k.length, v);
+    }
+    return { entries, idArrays, bytes, budget: CACHE_MAX_BYTES };
   }
 
   private encodePieceBytes(buf: Uint8Array, n: number, piece: string): number | Int32Array {
