@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompletionCore } from '../src/engine/completion/core';
 import { ByteCacheModel } from '../src/engine/ensemble/cacheModel';
+import { SuffixEnd } from '../src/engine/ensemble/endGate';
 import { EnsembleHost } from '../src/engine/ensemble/host';
 import { parseCases } from '../src/engine/eval/cases';
 import { silentLogger } from '../src/engine/log';
@@ -92,6 +93,18 @@ async function cacheCost(): Promise<void> {
   const p = await bestOf(3, () => {
     for (let i = 0; i < text.length; i++) model.predict(text, i, out);
   });
+  // The END gate at every position, its suffix the text 100 bytes on: the full probe (scoring) and
+  // the decision only (generation, which stops reading once END is ruled out).
+  const positions: number[] = [];
+  for (let i = 64; i + 200 < text.length; i += 7) positions.push(i);
+  const endAt = (i: number) => new SuffixEnd(model, text.subarray(i + 100, i + 196));
+  const enders = positions.map(endAt);
+  const full = await bestOf(3, () => {
+    positions.forEach((i, k) => enders[k]!.pEnd(text.subarray(0, i), 1e-6));
+  });
+  const decide = await bestOf(3, () => {
+    positions.forEach((i, k) => enders[k]!.pEnd(text.subarray(0, i), 1e-6, undefined, 0.5));
+  });
   console.log(`\ncache model on ${(text.length / 1024).toFixed(0)} KB of source (src/engine/boundary), ${(model.memoryBytes / 1048576).toFixed(1)} MB table:\n`);
   printTable(
     ['operation', 'µs per byte', 'ratio to tokenizer encode'],
@@ -99,6 +112,16 @@ async function cacheCost(): Promise<void> {
       ['tokenizer encode (reference)', (e * 1000) / text.length, 1],
       ['learn (observe)', (l * 1000) / text.length, l / e],
       ['predict (256-byte distribution)', (p * 1000) / text.length, p / e],
+    ],
+  );
+  const perEncodedByte = e / text.length;
+  console.log(`\nEND gate (${positions.length} positions; the cache's context is the text before each):\n`);
+  printTable(
+    ['operation', 'µs per position', 'ratio to a cache predict'],
+    [
+      ['P(END), whole probe (scoring)', (full * 1000) / positions.length, full / positions.length / (p / text.length)],
+      ['END or not (generation, shortcut)', (decide * 1000) / positions.length, decide / positions.length / (p / text.length)],
+      ['reference: tokenizer encode, per byte', perEncodedByte * 1000, perEncodedByte / (p / text.length)],
     ],
   );
 }
