@@ -11,6 +11,7 @@ import type { BackendOptions, CompletionBackend, ModelInfo } from './backend';
 import type { CompletionRequest, CoreResult } from './core';
 import type { CacheFeed } from '../ensemble/host';
 import { WorkerBackend } from './workerBackend';
+import { detachString } from '../tokenizers/bpe';
 
 export type { CompletionRequest } from './core';
 
@@ -333,5 +334,7 @@ function optionsKeyOf(req: CompletionRequest): string {
 }
 
 function cacheKey(req: CompletionRequest, optionsKey: string): string {
-  return `${optionsKey}\u0000${req.prefix.length > KEY_PREFIX_CHARS ? req.prefix.slice(-KEY_PREFIX_CHARS) : req.prefix}\u0000${req.suffix.length > KEY_SUFFIX_CHARS ? req.suffix.slice(0, KEY_SUFFIX_CHARS) : req.suffix}`;
+  // Detached: a key built from slices would keep each request's whole
+  // document text alive (256 entries, 256 copies of a large file).
+  return detachString(`${optionsKey}\u0000${req.prefix.length > KEY_PREFIX_CHARS ? req.prefix.slice(-KEY_PREFIX_CHARS) : req.prefix}\u0000${req.suffix.length > KEY_SUFFIX_CHARS ? req.suffix.slice(0, KEY_SUFFIX_CHARS) : req.suffix}`);
 }

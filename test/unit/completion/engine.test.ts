@@ -236,3 +236,25 @@ test('reliability: 200 requests 20 ms apart with cancellations leave no worker, 
   const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   assert.ok(grown < 150, `RSS grew by ${grown.toFixed(0)} MB`);
 });
+
+test('the completion cache does not keep whole documents alive through its keys', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heapMb = () => (gc(), gc(), process.memoryUsage().heapUsed / 2 ** 20);
+  const engine = inProcess();
+  await engine.whenReady();
+  const docMb = 2;
+  const before = heapMb();
+  for (let i = 0; i < 30; i++) {
+    // A new 2 MB copy of the document per request, as the editor sends it, the cursor near its start.
+    const body = `x_${i} = ${i}\n`.padEnd(64, '#') + '\n';
+    const suffix = ')\n' + body.repeat((docMb * 2 ** 20) / body.length);
+    await engine.complete({ ...REQ, prefix: `${body.repeat(20)}value_${i} = compute(`, suffix, boundary: 'naive', maxTokens: 1 });
+  }
+  const grown = heapMb() - before;
+  await engine.dispose();
+  // The typed-through memory keeps the last 8 requests' texts by design; the cache's 30 keys must not add 30 more.
+  assert.ok(grown < 12 * docMb, `30 requests of ${docMb} MB left ${grown.toFixed(0)} MB reachable`);
+});
