@@ -66,12 +66,16 @@ export class SuffixEnd {
     let lead = 0;
     while (lead < after.length && lead < MAX_LEADING_SPACE && isSpace(after[lead]!)) lead++;
     this.suffix = after.slice(0, lead + SUFFIX_PROBE);
+    this.complete = lead < after.length && this.suffix.length === lead + SUFFIX_PROBE;
   }
 
-  /** Bytes of suffix the gate can read (0 at the end of the file). */
-  get probeBytes(): number {
-    return this.suffix.length;
-  }
+  /**
+   * Whether the suffix holds a whole probe (its leading whitespace and
+   * SUFFIX_PROBE bytes after it). Near the end of the file it does not: a
+   * short probe is little evidence, and the gate, fitted on whole probes,
+   * would read it as a join everywhere; the caller keeps the model's END.
+   */
+  readonly complete: boolean;
 
   private fill(context: Uint8Array, extra?: Uint8Array): number {
     const n = context.length + (extra?.length ?? 0);

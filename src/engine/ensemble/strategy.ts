@@ -167,7 +167,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     }
     const gate = this.options.endGate;
     const ender = cache && req.after && gate && !this.options.fixedWeights ? new SuffixEnd(cache.cache, req.after, gate) : undefined;
-    return { parts, primary, cache, ender };
+    return { parts, primary, cache, ender: ender?.complete ? ender : undefined };
   }
 
   /** Starting weights: priors, then the warm-up evidence (the cache's honest losses against the model's assumed loss). */

@@ -130,3 +130,20 @@ test('a middle that ends mid-word: the gate costs far fewer bits than the model\
   assert.equal(new TextDecoder().decode(g.bytes), middle);
   assert.notEqual(new TextDecoder().decode(m.bytes), middle, 'the model\'s own END does not stop there (else this proves nothing)');
 });
+
+test('near the end of the file (a suffix shorter than a probe) the gate stays out: the model\'s END, as without it', async () => {
+  const cache = new ByteCacheModel({ memoryBytes: 1 << 20 });
+  cache.observe(enc.encode('function f() {\n  return 1;\n}\n'));
+  assert.equal(new SuffixEnd(cache, enc.encode('}\n')).complete, false);
+  assert.equal(new SuffixEnd(cache, enc.encode('   \n  ')).complete, false);
+  assert.equal(new SuffixEnd(cache, enc.encode('')).complete, false);
+  assert.equal(new SuffixEnd(cache, enc.encode('\n  return 1;\n}\n')).complete, true);
+  const prefix = 'function f() {\n  ret';
+  const p = new CompletionCore(tiny, silentLogger).prompt({ prefix, suffix: '}\n', maxTokens: 8 });
+  const req = { model: tiny.model, tokenizer: tiny.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds, maxTokens: 8, temperature: 0, before: enc.encode(prefix), cache, after: enc.encode('}\n') };
+  const target = enc.encode('urn 1;\n');
+  const gated = await new EnsembleStrategy().score(req, target);
+  const plain = await new EnsembleStrategy({ ...DEFAULT_ENSEMBLE_OPTIONS, endGate: undefined }).score(req, target);
+  // Not 1e-12: the runner's float32 logits differ in the last bits between a cold and a warm KV cache.
+  assert.ok(Math.abs(gated - plain) < 1e-6, `${gated} vs ${plain}`);
+});
