@@ -147,16 +147,22 @@ export class RankedTokens {
 /** Ids of the k largest finite entries, best first (ties: lower id first). */
 export function topK(row: LogProbRow, width: number, k: number, include: (id: number) => boolean): number[] {
   const out: number[] = [];
+  if (k <= 0) return out;
+  // The k-th best value so far: once the list is full, most ids fall below
+  // it and are skipped before `include` (a closure call per id) is asked.
+  let floor = -Infinity;
   for (let t = 0; t < width; t++) {
     const v = row[t]!;
-    if (!(v > -Infinity) || !include(t)) continue;
+    if (!(v > floor)) continue;
+    if (!include(t)) continue;
     if (out.length < k) {
       out.push(t);
-      if (out.length === k) out.sort((a, b) => row[b]! - row[a]! || a - b);
+      if (out.length === k) {
+        out.sort((a, b) => row[b]! - row[a]! || a - b);
+        floor = row[out[k - 1]!]!;
+      }
       continue;
     }
-    const last = out[k - 1]!;
-    if (v <= row[last]!) continue;
     // insertion into the sorted top list
     let j = k - 1;
     while (j > 0 && row[out[j - 1]!]! < v) {
@@ -164,6 +170,7 @@ export function topK(row: LogProbRow, width: number, k: number, include: (id: nu
       j--;
     }
     out[j] = t;
+    floor = row[out[k - 1]!]!;
   }
   if (out.length < k) out.sort((a, b) => row[b]! - row[a]! || a - b);
   return out;
