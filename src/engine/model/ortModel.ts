@@ -136,14 +136,27 @@ function halfToFloat(h: number): number {
 /** Natural-log softmax of one row of logits into a new array. */
 export function logSoftmaxRow(data: Float32Array | Uint16Array, offset: number, width: number, half: boolean): Float32Array {
   const out = new Float32Array(width);
-  if (half) for (let i = 0; i < width; i++) out[i] = halfToFloat(data[offset + i]!);
-  else out.set((data as Float32Array).subarray(offset, offset + width));
+  let src: Float32Array;
+  let from = offset;
+  if (half) {
+    for (let i = 0; i < width; i++) out[i] = halfToFloat(data[offset + i]!);
+    src = out;
+    from = 0;
+  } else src = data as Float32Array;
+  // One pass for the maximum and the sum of exponentials (rescaled when the
+  // maximum moves, which stops happening early): the exponentials are most of
+  // the cost, and exact mode takes a dozen rows per request.
   let max = -Infinity;
-  for (let i = 0; i < width; i++) if (out[i]! > max) max = out[i]!;
   let sum = 0;
-  for (let i = 0; i < width; i++) sum += Math.exp(out[i]! - max);
+  for (let i = from, end = from + width; i < end; i++) {
+    const v = src[i]!;
+    if (v > max) {
+      sum = sum * Math.exp(max - v) + 1;
+      max = v;
+    } else if (max > -Infinity) sum += Math.exp(v - max);
+  }
   const lse = max + Math.log(sum);
-  for (let i = 0; i < width; i++) out[i] = out[i]! - lse;
+  for (let i = 0; i < width; i++) out[i] = src[from + i]! - lse;
   return out;
 }
 
@@ -602,7 +615,11 @@ export class OrtNextTokenModel implements NextTokenModel {
       }
       const m = b * total;
       if (!live || live.length === pastLen) mask.fill(1n, m, m + pastLen + row.length);
-      else {
+      // Ascending slots ending at length - 1 are 0..length-1 (the in-place store's case).
+      else if (!live.length || live[live.length - 1] === live.length - 1) {
+        mask.fill(1n, m, m + live.length);
+        mask.fill(1n, m + pastLen, m + pastLen + row.length);
+      } else {
         for (const s of live) mask[m + s] = 1n;
         mask.fill(1n, m + pastLen, m + pastLen + row.length);
       }

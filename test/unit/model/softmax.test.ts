@@ -1,0 +1,35 @@
+/** The runner's one-pass log-softmax against a two-pass float64 reference. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { logSoftmaxRow } from '../../../src/engine/model/ortModel';
+
+function reference(row: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]!);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return Float64Array.from(row, (v) => v - max - Math.log(sum));
+}
+
+test('logSoftmaxRow: one pass equals the two-pass reference (rising maxima, -Infinity entries, offsets, float16)', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let trial = 0; trial < 50; trial++) {
+    const width = 1 + Math.floor(rnd() * 5000);
+    const row = new Float32Array(width + 7);
+    for (let i = 0; i < row.length; i++) row[i] = rnd() < 0.03 ? -Infinity : (rnd() - 0.5) * 60 + (trial % 3 === 0 ? i / 50 : 0);
+    // A leading run of -Infinity before the first finite logit.
+    if (trial % 5 === 0) row.fill(-Infinity, 3, 3 + Math.min(width, 20));
+    const got = logSoftmaxRow(row, 3, width, false);
+    const ref = reference(row.subarray(3, 3 + width));
+    for (let i = 0; i < width; i++) {
+      if (ref[i] === -Infinity) assert.equal(got[i], -Infinity);
+      else assert.ok(Math.abs(got[i]! - ref[i]!) < 1e-5 * Math.max(1, Math.abs(ref[i]!)), `trial ${trial} id ${i}: ${got[i]} vs ${ref[i]}`);
+    }
+  }
+  // float16 logits: 0x3c00 = 1, 0x4000 = 2, 0xbc00 = -1, 0xfc00 = -Infinity.
+  const half = Uint16Array.of(0x3c00, 0x4000, 0xbc00, 0xfc00);
+  const got = logSoftmaxRow(half, 0, 4, true);
+  const ref = reference([1, 2, -1, -Infinity]);
+  for (let i = 0; i < 4; i++) assert.ok(ref[i] === -Infinity ? got[i] === -Infinity : Math.abs(got[i]! - ref[i]!) < 1e-6);
+});
