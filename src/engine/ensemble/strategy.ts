@@ -224,7 +224,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       for (const p of parts) preds.push(await p.predict(req.signal));
       if (phase === 0 && steps === 0) req.onFirstPrediction?.(preds);
       mix(preds, this.byteWeights(preds, weights), mixed);
-      if (ender && cache && out.length > 0) withEnd(mixed, ender.pEnd(cache.context, preds[0]!.probs[END]!));
+      if (ender && cache && out.length > 0) withEnd(mixed, this.endAt(ender, cache, preds[0]!.probs[END]!, mixed, req));
       const sym = pickSymbol(mixed, req);
       const own = pickSymbol(preds[0]!.probs, { ...req, temperature: 0 });
       const d = current.last!;
@@ -260,6 +260,24 @@ export class EnsembleStrategy implements BoundaryStrategy {
       if (keep !== undefined) return { ...done('stop-rule'), bytes: out.slice(0, Math.max(0, keep)) };
       for (const p of parts) await p.advance(sym, req.signal);
     }
+  }
+
+  /**
+   * The END gate's P(END) for a byte-level step. Greedy decoding only needs
+   * to know whether END beats the best byte: once it cannot, the gate stops
+   * reading the suffix (the bytes' order is the same whatever END's share).
+   */
+  private endAt(ender: SuffixEnd, cache: CacheComponent, modelEnd: number, mixed: Float64Array, req: BoundaryRequest): number {
+    if (!isGreedy(req)) return ender.pEnd(cache.context, modelEnd);
+    let bytes = 0;
+    let top = 0;
+    for (let b = 0; b < 256; b++) {
+      bytes += mixed[b]!;
+      if (mixed[b]! > top) top = mixed[b]!;
+    }
+    // END wins over the top byte after withEnd iff e > m / (1 + m), m the top byte's share of the bytes.
+    const m = bytes > 0 ? top / bytes : 0;
+    return ender.pEnd(cache.context, modelEnd, undefined, m / (1 + m));
   }
 
   /**
