@@ -10,6 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { CancelledError, type NextTokenModel } from './types';
 import { ModelFolderError } from './manifest';
+import { logSoftmaxModel } from './logSoftmaxGraph';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -229,6 +230,30 @@ export async function createSession(modelPath: string, threads: number, memArena
   }
 }
 
+/**
+ * A session running logSoftmaxModel(width), checked against the JS loop on
+ * one row; undefined (the runner keeps the JS loop) if either fails.
+ */
+async function createNormalizer(width: number): Promise<{ session: ort.InferenceSession; width: number } | undefined> {
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(logSoftmaxModel(width), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+    const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37) * 12 - (i % 7));
+    const y = (await session.run({ x: new ort.Tensor('float32', x, [1, width]) })).y!.data as Float32Array;
+    const ref = logSoftmaxRow(x, 0, width, false);
+    for (let i = 0; i < width; i++) if (!(Math.abs(y[i]! - ref[i]!) <= 1e-4)) throw new Error(`LogSoftmax differs at ${i}`);
+    return { session, width };
+  } catch {
+    await session?.release().catch(() => undefined);
+    return undefined;
+  }
+}
+
 /** How one session.run is fed beyond its rows (see OrtNextTokenModel.run). */
 interface RunOptions {
   /** Padded row width (default: the first row's length). */
@@ -282,6 +307,8 @@ export class OrtNextTokenModel implements NextTokenModel {
    * their first H*capacity*D elements.
    */
   private storeBuffers: KvData[] | undefined;
+  /** LogSoftmax in onnxruntime (see logSoftmaxGraph.ts) for float32 logits of this width; JS without it. */
+  private normalizer: { session: ort.InferenceSession; width: number } | undefined;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -313,6 +340,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       throw new ModelFolderError(modelPath, `a test run failed: ${(err as Error).message.split('\n')[0]}`);
     }
     this.layout.lastPositionLogits = !this.layout.hasLogitsToKeep && out.logits!.dims[1] === 1;
+    if (out.logits!.type === 'float32') this.normalizer = await createNormalizer(out.logits!.dims[2]!);
     // Batched rows must give the same numbers as single runs. Dynamically
     // quantized (int8) graphs compute one activation scale over the whole
     // batch, padding included, so a row's logits depend on its neighbours:
@@ -404,6 +432,11 @@ export class OrtNextTokenModel implements NextTokenModel {
     return this.holes;
   }
 
+  /** Whether logits are normalised by onnxruntime's LogSoftmax (see logSoftmaxGraph.ts) rather than in JS. */
+  get normalizesInOnnxruntime(): boolean {
+    return this.normalizer !== undefined;
+  }
+
   /** Whether the cache is a store written in place from the new keys/values (see KvCache). */
   get cacheInPlace(): boolean {
     return this.slotStore;
@@ -435,7 +468,9 @@ export class OrtNextTokenModel implements NextTokenModel {
     await this.queue.catch(() => undefined);
     this.cache = this.emptyCache();
     this.storeBuffers = undefined;
-    await this.session.release();
+    const normalizer = this.normalizer;
+    this.normalizer = undefined;
+    await Promise.all([this.session.release(), normalizer?.session.release()]);
   }
 
   nextTokenLogProbs(ids: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
@@ -485,9 +520,9 @@ export class OrtNextTokenModel implements NextTokenModel {
       const empty = this.slotStore && start === 0;
       const out = await this.run([chunk], empty ? this.emptyPast(1) : c.tensors, empty ? 0 : c.length, { live: empty ? undefined : c.slots, start, fetch: this.slotStore ? 'new' : 'presents' });
       const logits = out.logits!;
-      const width = logits.dims[2]!;
-      // The last row, whether the graph returns every position or only the last.
-      last = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (logits.dims[1]! - 1) * width, width, logits.type === 'float16');
+      // The last row, whether the graph returns every position or only the
+      // last; of the last chunk only (earlier chunks' rows are not used).
+      if (start + chunk.length >= ids.length) last = (await this.normalize(logits, [logits.dims[1]! - 1]))[0]!;
       if (this.slotStore) {
         this.store(out, start, chunk.length);
         this.cache = { ids: ids.slice(0, start + chunk.length), slots: range(0, start + chunk.length), length: c.length, tensors: c.tensors };
@@ -555,12 +590,11 @@ export class OrtNextTokenModel implements NextTokenModel {
       const out = await this.run(tails, this.expandPast(group.length), this.cache.ids.length, { width, start: shared, fetch: 'logits' });
       const logits = out.logits!;
       const rows = logits.dims[1]!;
-      const V = logits.dims[2]!;
-      const half = logits.type === 'float16';
-      tails.forEach((t, k) => {
-        const row = logitsRow(t.length, width, rows);
-        results[group[k]!] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, (k * rows + row) * V, V, half);
-      });
+      const normalized = await this.normalize(
+        logits,
+        tails.map((t, k) => k * rows + logitsRow(t.length, width, rows)),
+      );
+      tails.forEach((_, k) => (results[group[k]!] = normalized[k]!));
       this.stats.tokensReused += shared * group.length;
     }
     return results;
@@ -585,13 +619,36 @@ export class OrtNextTokenModel implements NextTokenModel {
       const out = await this.run([tail], c.tensors, c.length, { live: c.slots, start: shared, fetch: 'logits', keep: leaf.length - shortest + 1 });
       const logits = out.logits!;
       const R = logits.dims[1]!;
-      const V = logits.dims[2]!;
-      for (const j of along) {
-        const r = sequences[j]!.length - shared - 1 - (tail.length - R);
-        if (r >= 0) results[j] = logSoftmaxRow(logits.data as Float32Array | Uint16Array, r * V, V, logits.type === 'float16');
-      }
+      const wanted = along.filter((j) => sequences[j]!.length - shared - 1 - (tail.length - R) >= 0);
+      const normalized = await this.normalize(
+        logits,
+        wanted.map((j) => sequences[j]!.length - shared - 1 - (tail.length - R)),
+      );
+      wanted.forEach((j, k) => (results[j] = normalized[k]!));
       this.stats.tokensReused += shared;
     }
+  }
+
+  /**
+   * Log-probabilities of the given rows (indices over batch x positions) of
+   * a logits tensor [B, R, V]: onnxruntime's LogSoftmax when the runner has
+   * one for this width (the rows copied out only when not all are wanted),
+   * else the JS loop. Its time is pipeline time, not counted in stats.runMs.
+   */
+  private async normalize(logits: ort.Tensor, rows: readonly number[]): Promise<Float32Array[]> {
+    const V = logits.dims[2]!;
+    const data = logits.data as Float32Array | Uint16Array;
+    const n = this.normalizer;
+    if (!n || n.width !== V || logits.type !== 'float32' || !rows.length) return rows.map((r) => logSoftmaxRow(data, r * V, V, logits.type === 'float16'));
+    const total = logits.dims[0]! * logits.dims[1]!;
+    const all = rows.length === total && rows.every((r, i) => r === i);
+    let x = data as Float32Array;
+    if (!all) {
+      x = new Float32Array(rows.length * V);
+      rows.forEach((r, i) => x.set((data as Float32Array).subarray(r * V, (r + 1) * V), i * V));
+    }
+    const y = (await n.session.run({ x: new ort.Tensor('float32', x, [rows.length, V]) })).y!.data as Float32Array;
+    return rows.map((_, i) => y.subarray(i * V, (i + 1) * V));
   }
 
   /**

@@ -1,7 +1,12 @@
-/** The runner's one-pass log-softmax against a two-pass float64 reference. */
+/** The runner's log-softmax (one JS pass; onnxruntime's LogSoftmax) against a two-pass float64 reference. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { silentLogger } from '../../../src/engine/log';
+import { loadModel } from '../../../src/engine/model/load';
+import { logSoftmaxModel } from '../../../src/engine/model/logSoftmaxGraph';
 import { logSoftmaxRow } from '../../../src/engine/model/ortModel';
+import { fixture } from './helpers';
 
 function reference(row: ArrayLike<number>): Float64Array {
   let max = -Infinity;
@@ -32,4 +37,26 @@ test('logSoftmaxRow: one pass equals the two-pass reference (rising maxima, -Inf
   const got = logSoftmaxRow(half, 0, 4, true);
   const ref = reference([1, 2, -1, -Infinity]);
   for (let i = 0; i < 4; i++) assert.ok(ref[i] === -Infinity ? got[i] === -Infinity : Math.abs(got[i]! - ref[i]!) < 1e-6);
+});
+
+test('the LogSoftmax graph built in code runs in onnxruntime and equals the JS loop; runners use it', async () => {
+  const width = 300;
+  const session = await ort.InferenceSession.create(logSoftmaxModel(width));
+  try {
+    const rows = 5;
+    const x = Float32Array.from({ length: rows * width }, (_, i) => Math.cos(i * 1.7) * 25 + (i % 13));
+    const y = (await session.run({ x: new ort.Tensor('float32', x, [rows, width]) })).y!.data as Float32Array;
+    for (let r = 0; r < rows; r++) {
+      const ref = logSoftmaxRow(x, r * width, width, false);
+      for (let i = 0; i < width; i++) assert.ok(Math.abs(y[r * width + i]! - ref[i]!) < 1e-4, `row ${r} id ${i}: ${y[r * width + i]} vs ${ref[i]}`);
+    }
+  } finally {
+    await session.release();
+  }
+  const { model } = await loadModel(fixture('qwen25coder'), { logger: silentLogger });
+  try {
+    assert.equal(model.normalizesInOnnxruntime, true);
+  } finally {
+    await model.dispose();
+  }
 });
