@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CompletionCore } from '../../../src/engine/completion/core';
 import { ByteCacheModel } from '../../../src/engine/ensemble/cacheModel';
 import { DEFAULT_END_GATE, SuffixEnd, withEnd } from '../../../src/engine/ensemble/endGate';
@@ -17,8 +17,8 @@ import { END, SYMBOLS } from '../../../src/engine/ensemble/mixture';
 import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy } from '../../../src/engine/ensemble/strategy';
 import { fillCaseCache } from '../../../src/engine/eval/ensemble';
 import { silentLogger } from '../../../src/engine/log';
-import { loadModel, type LoadedModel } from '../../../src/engine/model/load';
 import { seededRandom } from '../../../src/engine/random';
+import { useTinyModel } from './tinyModel';
 
 const root = join(__dirname, '..', '..', '..');
 const enc = new TextEncoder();
@@ -100,15 +100,10 @@ test('on real source the gate tells the join of a hole from the positions inside
   assert.ok(insideHigh <= inside * 0.05, `${insideHigh} of ${inside} inner positions look like the end`);
 });
 
-let tiny: LoadedModel;
-before(async () => {
-  tiny = await loadModel(join(root, 'models', 'subword-tiny'), { logger: silentLogger, skipChecksums: true });
-});
-after(async () => {
-  await tiny?.model.dispose();
-});
+const tinyModel = useTinyModel();
 
 test('a middle that ends mid-word: the gate costs far fewer bits than the model\'s END and generation stops at the join', async () => {
+  const tiny = tinyModel();
   const line = 'registerHandler("qzvKx_flumph", onQzvKxFlumph);\n';
   const prefix = `${line}${line}${line}registerHandler("qzvK`;
   const middle = 'x_flu';
@@ -132,6 +127,7 @@ test('a middle that ends mid-word: the gate costs far fewer bits than the model\
 });
 
 test('near the end of the file (a suffix shorter than a probe) the gate stays out: the model\'s END, as without it', async () => {
+  const tiny = tinyModel();
   const cache = new ByteCacheModel({ memoryBytes: 1 << 20 });
   cache.observe(enc.encode('function f() {\n  return 1;\n}\n'));
   assert.equal(new SuffixEnd(cache, enc.encode('}\n')).complete, false);

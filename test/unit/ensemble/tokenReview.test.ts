@@ -6,24 +6,17 @@
  * chosen from.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { runTokenLevel } from '../../../src/engine/boundary/tokenLevel';
 import type { LogProbRow } from '../../../src/engine/boundary/util';
 import { CompletionCore } from '../../../src/engine/completion/core';
 import { silentLogger } from '../../../src/engine/log';
-import { loadModel, type LoadedModel } from '../../../src/engine/model/load';
+import { useTinyModel } from './tinyModel';
 
-const root = join(__dirname, '..', '..', '..');
-let tiny: LoadedModel;
-before(async () => {
-  tiny = await loadModel(join(root, 'models', 'subword-tiny'), { logger: silentLogger, skipChecksums: true });
-});
-after(async () => {
-  await tiny?.model.dispose();
-});
+const tinyModel = useTinyModel();
 
 test('review: accepting all is the plain loop; refusing the third token halts before it, with the row it was chosen from', async () => {
+  const tiny = tinyModel();
   const p = new CompletionCore(tiny, silentLogger).prompt({ prefix: 'def add(a, b):\n    return a', suffix: '\n', maxTokens: 8 });
   const req = { model: tiny.model, tokenizer: tiny.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds, maxTokens: 8, temperature: 0 };
   const start = () => ({ ids: [...p.headIds, ...tiny.tokenizer.encode(new TextDecoder().decode(p.streamBytes))], generated: new Uint8Array(0), steps: 0, modelCalls: 0 });
