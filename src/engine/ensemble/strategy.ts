@@ -122,6 +122,12 @@ export interface EnsembleReport {
   readonly driver: string;
   /** Weights at the start, by component name. */
   readonly weights: Readonly<Record<string, number>>;
+  /**
+   * Whether generation ended because the END gate found that the text joins
+   * what follows the cursor (endGate.ts): the completion is meant to end
+   * exactly there, so suffix-merging heuristics have nothing to add.
+   */
+  readonly joined: boolean;
 }
 
 export type EnsembleResult = BoundaryResult & { readonly ensemble: EnsembleReport };
@@ -196,8 +202,9 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const online = this.initialWeights(req, parts);
     const weights = req.startWeights && req.startWeights.length === parts.length && !this.options.fixedWeights ? [...req.startWeights] : this.weightsNow(online);
     const names = parts.map((p) => p.name);
-    const report = (byteSteps: number, drivenBytes: number): EnsembleReport => ({
+    const report = (byteSteps: number, drivenBytes: number, joined = false): EnsembleReport => ({
       byteSteps,
+      joined,
       drivenBytes,
       driver: drivenBytes ? names[weights.indexOf(Math.max(...weights.slice(1)), 1)] ?? 'mixture' : names[0]!,
       weights: Object.fromEntries(names.map((n, i) => [n, weights[i]!])),
@@ -216,7 +223,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const mixed = new Float64Array(SYMBOLS);
     for (let phase = 0; ; phase++) {
       throwIfAborted(req.signal);
-      const done = (stoppedBy: BoundaryResult['stoppedBy']): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, ensemble: report(byteSteps, driven) });
+      const done = (stoppedBy: BoundaryResult['stoppedBy'], joined = false): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, ensemble: report(byteSteps, driven, joined) });
       if (steps >= req.maxTokens) return done('max-tokens');
       const st = current.covers;
       if (st.anchor.length + st.T.ids.length >= req.model.contextLength) return done('context-full');
@@ -239,7 +246,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
         out = r.out;
         steps = r.steps;
         extraCalls += r.calls;
-        if (r.stoppedBy) return { ...done(r.stoppedBy), bytes: out };
+        if (r.stoppedBy) return { ...done(r.stoppedBy, r.joined), bytes: out };
         // The cache disagreed with a token at byte r.refusedAt: byte level again from the
         // token's start, with fresh covers, at least past the disagreement.
         forced = r.refusedAt + 1;
@@ -250,7 +257,8 @@ export class EnsembleStrategy implements BoundaryStrategy {
         phase = 0;
         continue;
       }
-      if (sym < 0 || sym === END) return done('stop-token');
+      // Past the first byte the gate alone gives END its probability.
+      if (sym < 0 || sym === END) return done('stop-token', sym === END && ender !== undefined && out.length > 0);
       if (sym !== own) driven++;
       forced--;
       out = concatBytes(out, new Uint8Array([sym]));
@@ -296,7 +304,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     ender: SuffixEnd | undefined,
     generated: Uint8Array,
     stepsBefore: number,
-  ): Promise<{ out: Uint8Array; steps: number; calls: number; refusedAt: number; stoppedBy?: BoundaryResult['stoppedBy'] }> {
+  ): Promise<{ out: Uint8Array; steps: number; calls: number; refusedAt: number; stoppedBy?: BoundaryResult['stoppedBy']; joined?: boolean }> {
     const { tokenizer } = req;
     const st = primary.covers;
     const tail = st.tailForMask();
@@ -348,9 +356,9 @@ export class EnsembleStrategy implements BoundaryStrategy {
       out = concatBytes(out, halt.bytes.subarray(0, halt.cut));
       const keep = req.stopAt?.(out);
       if (keep !== undefined) return { out: out.slice(0, Math.max(0, keep)), steps: r.steps + 1, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-rule' };
-      return { out, steps: r.steps + 1, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token' };
+      return { out, steps: r.steps + 1, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token', joined: true };
     }
-    return { out, steps: r.steps, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token' };
+    return { out, steps: r.steps, calls: r.modelCalls, refusedAt: -1, stoppedBy: 'stop-token', joined: true };
   }
 
   /**
