@@ -263,7 +263,7 @@ export const evalCommand: Subcommand = {
           },
           onProgress: switches.has('json') ? undefined : (done, total) => io.stderr(`\r${done}/${total} cases`),
           now: () => performance.now(),
-          postprocess: switches.has('postprocess') ? (c, raw) => finalizeCompletion({ languageId: languageOf(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw).text : undefined,
+          postprocess: switches.has('postprocess') ? (c, raw, r) => finalizeCompletion({ languageId: languageOf(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw, undefined, { joinsSuffix: r.joinsSuffix }).text : undefined,
         },
         { modes: modes as EvalMode[], maxTokens, score: !switches.has('no-score') },
       );

@@ -41,6 +41,12 @@ export interface BoundaryResult {
   readonly modelCalls: number;
   /** Tokens generated at token level plus bytes generated at byte level. */
   readonly steps: number;
+  /**
+   * Generation ended because the text so far joins the text after the cursor
+   * (the ensemble's END gate read the suffix): the text is meant to be
+   * inserted as it is, so post-processing must not cut it to one word or line.
+   */
+  readonly joinsSuffix?: boolean;
 }
 
 export interface BoundaryStrategy {

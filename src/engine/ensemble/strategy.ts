@@ -223,7 +223,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const mixed = new Float64Array(SYMBOLS);
     for (let phase = 0; ; phase++) {
       throwIfAborted(req.signal);
-      const done = (stoppedBy: BoundaryResult['stoppedBy'], joined = false): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, ensemble: report(byteSteps, driven, joined) });
+      const done = (stoppedBy: BoundaryResult['stoppedBy'], joined = false): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, joinsSuffix: joined, ensemble: report(byteSteps, driven, joined) });
       if (steps >= req.maxTokens) return done('max-tokens');
       const st = current.covers;
       if (st.anchor.length + st.T.ids.length >= req.model.contextLength) return done('context-full');

@@ -5,7 +5,7 @@
  * execution, clock) come in as arguments.
  */
 import { isBoundaryMode, strategyFor } from '../boundary/index';
-import type { BoundaryMode, BoundaryRequest, BoundaryStrategy } from '../boundary/types';
+import type { BoundaryMode, BoundaryRequest, BoundaryResult, BoundaryStrategy } from '../boundary/types';
 import type { EvalCase } from './cases';
 import { ModeStats, type ModeSummary } from './metrics';
 
@@ -34,7 +34,7 @@ export interface EvalDeps {
    */
   request?(c: EvalCase, mode: EvalMode, base: BoundaryRequest): BoundaryRequest | Promise<BoundaryRequest>;
   /** Turns the raw middle into what the editor would insert (stop rules, suffix merge), when asked. */
-  postprocess?(c: EvalCase, raw: string): string;
+  postprocess?(c: EvalCase, raw: string, result: BoundaryResult): string;
 }
 
 export interface EvalOptions {
@@ -73,7 +73,7 @@ export async function runEval(cases: readonly EvalCase[], deps: EvalDeps, opts: 
       const r = await strategy.generate(req);
       const ms = deps.now() - t0;
       const raw = new TextDecoder().decode(r.bytes);
-      const completion = deps.postprocess ? deps.postprocess(c, raw) : raw;
+      const completion = deps.postprocess ? deps.postprocess(c, raw, r) : raw;
       deps.onSample?.({ task_id: c.task_id, mode, completion });
       const logProb = opts.score ? await strategy.score(req, truth) : undefined;
       const passed = deps.runTests && c.test && c.entry_point ? await deps.runTests(c, completion) : undefined;

@@ -512,10 +512,14 @@ export function finalizeCompletion(
   ctx: CompletionContext,
   candidates: string | readonly string[],
   countErrors?: ErrorCounter,
+  options: { readonly joinsSuffix?: boolean } = {},
 ): { text: string; ranked: RankedCandidate[] } {
   const list = typeof candidates === 'string' ? [candidates] : candidates;
   const { left, right } = wordAround(ctx);
   const processed = list.map((c) => {
+    // The generator found where its text joins the suffix: the rules below guess
+    // that join (first word, first line) and would cut a middle that runs past it.
+    if (options.joinsSuffix) return c;
     let t = applyStopRules(ctx, c);
     if (left && right) return mergeIntoSuffix(ctx, t);
     t = reindent(ctx, t);

@@ -83,6 +83,14 @@ test('mid-word without a known identifier: the whole first word, never a cut ins
   assert.equal(mergeIntoSuffix({ languageId: 'typescript', prefix: 'const n = get', suffix: 'Name();' }, 'UserNames();'), 'User');
 });
 
+test('a completion the generator ended at the suffix join is inserted as it is, past the word', () => {
+  // `user.get|Name()` where the true middle is `Profile().display`: the merge rules would keep `Profile`.
+  const ctx: CompletionContext = { languageId: 'typescript', prefix: 'const n = user.get', suffix: 'Name();\n' };
+  const joined = 'Profile().display';
+  assert.equal(finalizeCompletion(ctx, joined).text, 'Profile', 'without the flag the rules cut it (else this proves nothing)');
+  assert.equal(finalizeCompletion(ctx, joined, undefined, { joinsSuffix: true }).text, joined);
+});
+
 test('mid-word: a completion that starts with punctuation inserts nothing (the word was already complete)', () => {
   const ctx = at('sample.ts', 'typescript', 'this.evict|Oldest();');
   assert.equal(mergeIntoSuffix(ctx, '();\n    }'), '');
