@@ -608,26 +608,33 @@ export class OrtNextTokenModel implements NextTokenModel {
    */
   private async tailsOneByOne(sequences: ReadonlyArray<readonly number[]>, todo: readonly number[], shared: number, results: Float32Array[], signal?: AbortSignal): Promise<void> {
     const longestFirst = [...todo].sort((a, b) => sequences[b]!.length - sequences[a]!.length);
+    // Rows are normalised together after the runs (one LogSoftmax call, not one per run).
+    const claimed = new Uint8Array(sequences.length);
+    const parts: Array<readonly [j: number, logits: ort.Tensor, row: number]> = [];
     for (const i of longestFirst) {
-      if (results[i]) continue;
+      if (results[i] || claimed[i]) continue;
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
       const leaf = sequences[i]!;
-      const along = longestFirst.filter((j) => !results[j] && sequences[j]!.length <= leaf.length && commonPrefix(sequences[j]!, leaf) === sequences[j]!.length);
+      // Every sequence starts with the shared part: compare the tails only.
+      const along = longestFirst.filter((j) => !results[j] && !claimed[j] && sequences[j]!.length <= leaf.length && sameFrom(sequences[j]!, leaf, shared));
       const tail = leaf.slice(shared);
       const shortest = Math.min(...along.map((j) => sequences[j]!.length));
       const c = this.cache;
       const out = await this.run([tail], c.tensors, c.length, { live: c.slots, start: shared, fetch: 'logits', keep: leaf.length - shortest + 1 });
       const logits = out.logits!;
       const R = logits.dims[1]!;
-      const wanted = along.filter((j) => sequences[j]!.length - shared - 1 - (tail.length - R) >= 0);
-      const normalized = await this.normalize(
-        logits,
-        wanted.map((j) => sequences[j]!.length - shared - 1 - (tail.length - R)),
-      );
-      wanted.forEach((j, k) => (results[j] = normalized[k]!));
+      for (const j of along) {
+        const r = sequences[j]!.length - shared - 1 - (tail.length - R);
+        if (r < 0) continue;
+        claimed[j] = 1;
+        parts.push([j, logits, r]);
+      }
       this.stats.tokensReused += shared;
     }
+    const rows = await this.normalizeParts(parts.map(([, logits, r]) => [logits, r] as const));
+    parts.forEach(([j], k) => (results[j] = rows[k]!));
   }
+
 
   /**
    * Log-probabilities of the given rows (indices over batch x positions) of
@@ -635,21 +642,27 @@ export class OrtNextTokenModel implements NextTokenModel {
    * one for this width (the rows copied out only when not all are wanted),
    * else the JS loop. Its time is pipeline time, not counted in stats.runMs.
    */
-  private async normalize(logits: ort.Tensor, rows: readonly number[]): Promise<Float32Array[]> {
-    const V = logits.dims[2]!;
-    const data = logits.data as Float32Array | Uint16Array;
-    const n = this.normalizer;
-    if (!n || n.width !== V || logits.type !== 'float32' || !rows.length) return rows.map((r) => logSoftmaxRow(data, r * V, V, logits.type === 'float16'));
-    const total = logits.dims[0]! * logits.dims[1]!;
-    const all = rows.length === total && rows.every((r, i) => r === i);
-    let x = data as Float32Array;
-    if (!all) {
-      x = new Float32Array(rows.length * V);
-      rows.forEach((r, i) => x.set((data as Float32Array).subarray(r * V, (r + 1) * V), i * V));
-    }
-    const y = (await n.session.run({ x: new ort.Tensor('float32', x, [rows.length, V]) })).y!.data as Float32Array;
-    return rows.map((_, i) => y.subarray(i * V, (i + 1) * V));
+  private normalize(logits: ort.Tensor, rows: readonly number[]): Promise<Float32Array[]> {
+    return this.normalizeParts(rows.map((r) => [logits, r] as const));
   }
+
+  /** normalize() for rows of several runs' logits, in one LogSoftmax call. */
+  private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number]>): Promise<Float32Array[]> {
+    if (!parts.length) return [];
+    const n = this.normalizer;
+    const V = parts[0]![0].dims[2]!;
+    if (!n || parts.some(([l]) => l.type !== 'float32' || l.dims[2] !== n.width)) return parts.map(([l, r]) => logSoftmaxRow(l.data as Float32Array | Uint16Array, r * l.dims[2]!, l.dims[2]!, l.type === 'float16'));
+    const first = parts[0]![0];
+    const all = parts.every(([l, r], i) => l === first && r === i) && parts.length === first.dims[0]! * first.dims[1]!;
+    let x = first.data as Float32Array;
+    if (!all) {
+      x = new Float32Array(parts.length * V);
+      parts.forEach(([l, r], i) => x.set((l.data as Float32Array).subarray(r * V, (r + 1) * V), i * V));
+    }
+    const y = (await n.session.run({ x: new ort.Tensor('float32', x, [parts.length, V]) })).y!.data as Float32Array;
+    return parts.map((_, i) => y.subarray(i * V, (i + 1) * V));
+  }
+
 
   /**
    * Runs rows (right-padded to `width`) after `pastLen` physical cache slots,
@@ -843,6 +856,12 @@ function logitsRow(len: number, width: number, returned: number): number {
   const r = len - 1 - (width - returned);
   if (r < 0) throw new Error(`model returned ${returned} logits rows for ${width} positions; the row of position ${len - 1} is missing`);
   return r;
+}
+
+/** Whether a[from..] equals b[from..a.length) (a no longer than b). */
+function sameFrom(a: readonly number[], b: readonly number[], from: number): boolean {
+  for (let k = from; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 export function commonPrefix(a: readonly number[], b: readonly number[]): number {
