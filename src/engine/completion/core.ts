@@ -138,11 +138,7 @@ export class CompletionCore {
       random: seededRandom(req.seed ?? Math.floor(Math.random() * 2 ** 31)),
       signal,
     };
-    // The cache ensemble finds where its text joins the suffix (its END gate), often past the
-    // end of the word or bracket the syntax rules would stop at; those rules then run on the
-    // finished text instead (finalizeCompletion), unless it ended at the join.
-    const ensembleRequest = req.ensemble === 'cache' ? { ...request, stopAt: firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), repetitionRule()) } : request;
-    const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, ensembleRequest, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
+    const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, request, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
     if (mixed) strategy = mixed.strategy;
     let result;
     try {

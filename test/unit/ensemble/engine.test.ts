@@ -114,22 +114,3 @@ test('engine: "models" mixes in a second model with another tokenizer (loaded in
     await engine.dispose();
   }
 });
-
-test('core: a completion the END gate ends where it joins the suffix is inserted whole, past the word the cursor is in', async () => {
-  const loaded = await loadModel(TINY, { logger: silentLogger, skipChecksums: true });
-  const core = new CompletionCore(loaded, silentLogger);
-  const host = new EnsembleHost({ cacheBytes: 1 << 20, logger: silentLogger });
-  core.ensemble = host;
-  try {
-    for (let i = 0; i < 4; i++) host.feed({ kind: 'document', key: `file:///w${i}.js`, text: DOC, version: 1 });
-    host.cache.drain();
-    // Cursor inside `qzvK|x_flumph`, text after it `xFlumph);`: the true middle `x_flumph", onQzvK` runs past
-    // the word, which the mid-word merge alone would cut to `x_flumph`.
-    const req = { ...REQ, prefix: `${BASE}registerHandler("qzvK`, suffix: `xFlumph);\n${LINE}`, ensemble: 'cache' as const, maxTokens: 24, maxLines: 1 };
-    const r = await core.complete(req);
-    assert.equal(r.text, 'x_flumph", onQzvK', JSON.stringify(r));
-  } finally {
-    await host.dispose();
-    await loaded.model.dispose();
-  }
-});
