@@ -114,3 +114,27 @@ test('engine: "models" mixes in a second model with another tokenizer (loaded in
     await engine.dispose();
   }
 });
+
+test('core: a completion the END gate ends where it joins the suffix is inserted whole, past the word the cursor is in', async () => {
+  const loaded = await loadModel(TINY, { logger: silentLogger, skipChecksums: true });
+  const core = new CompletionCore(loaded, silentLogger);
+  const host = new EnsembleHost({ cacheBytes: 1 << 20, logger: silentLogger });
+  core.ensemble = host;
+  try {
+    for (let i = 0; i < 4; i++) host.feed({ kind: 'document', key: `file:///w${i}.js`, text: DOC, version: 1 });
+    host.cache.drain();
+    // Cursor inside `qzvK|x_flumph`, text after it `onQzvKxFlumph);`: the true middle `x_flumph", ` runs past
+    // the word; the mid-word stop rule and merge alone end it at `x_flumph`.
+    const req = { ...REQ, prefix: `${BASE}registerHandler("qzvK`, suffix: `onQzvKxFlumph);\n${LINE}`, ensemble: 'cache' as const, maxTokens: 24, maxLines: 1 };
+    assert.ok(core.joinLookahead >= 3);
+    const joined = await core.complete(req);
+    assert.equal(joined.text, 'x_flumph", ', JSON.stringify(joined));
+    // Without the wait past the syntax stop, generation ends at the word before the gate sees the join.
+    core.joinLookahead = 0;
+    const cut = await core.complete({ ...req, prefix: `${req.prefix}` });
+    assert.equal(cut.text, 'x_flumph', JSON.stringify(cut));
+  } finally {
+    await host.dispose();
+    await loaded.model.dispose();
+  }
+});
