@@ -1,0 +1,55 @@
+/**
+ * Exact matches through the editor's completion core (stop rules during
+ * generation, post-processing, the cache ensemble fed the case's file but
+ * never its middle), for exact mode and for ensemble "cache" at several join
+ * waits (CompletionCore.joinLookahead). `subword eval` scores the strategies
+ * with the stop rules applied after generation; this is what the editor gets.
+ *
+ *   node --import tsx tools/editor-path-em.ts CASES.jsonl [N] [WAITS, e.g. 0,8,16] [MODEL_DIR]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CompletionCore } from '../src/engine/completion/core';
+import { EnsembleHost } from '../src/engine/ensemble/host';
+import { silentLogger } from '../src/engine/log';
+import { loadModel } from '../src/engine/model/load';
+
+const LANGUAGE_BY_EXT: Record<string, string> = { py: 'python', js: 'javascript', cjs: 'javascript', mjs: 'javascript', ts: 'typescript', cts: 'typescript', mts: 'typescript' };
+
+interface Case { task_id: string; prompt: string; suffix: string; canonical_solution: string }
+
+async function main(): Promise<void> {
+  const [file, n = '200', waits = '0,8', modelDir = join(__dirname, '..', 'models', 'subword-code-fast')] = process.argv.slice(2);
+  if (!file) throw new Error('usage: editor-path-em.ts CASES.jsonl [N] [WAITS] [MODEL_DIR]');
+  const cases: Case[] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Case).slice(0, Number(n));
+  const loaded = await loadModel(modelDir, { logger: silentLogger, skipChecksums: true });
+  const core = new CompletionCore(loaded, silentLogger);
+  try {
+    for (const [k, wait] of waits.split(',').map(Number).entries()) {
+      core.joinLookahead = wait;
+      let cacheMatches = 0;
+      let exactMatches = 0;
+      let cacheMs = 0;
+      for (const c of cases) {
+        const ext = /\.([A-Za-z]+)@\d+-\d+$/.exec(c.task_id)?.[1]?.toLowerCase() ?? '';
+        const req = { prefix: c.prompt, suffix: c.suffix, languageId: LANGUAGE_BY_EXT[ext] ?? 'plaintext', maxTokens: 40 };
+        const host = new EnsembleHost({ cacheBytes: 4 << 20, logger: silentLogger });
+        host.feed({ kind: 'document', key: 'file:///case', text: c.prompt + c.suffix, version: 1 });
+        host.cache.drain();
+        core.ensemble = host;
+        const t0 = performance.now();
+        const mixed = await core.complete({ ...req, ensemble: 'cache' });
+        cacheMs += performance.now() - t0;
+        if (mixed.text === c.canonical_solution) cacheMatches++;
+        // exact mode alone does not depend on the wait: once is enough
+        if (k === 0 && (await core.complete({ ...req, boundary: 'exact' })).text === c.canonical_solution) exactMatches++;
+        await host.dispose();
+      }
+      console.log(JSON.stringify({ wait, n: cases.length, exactPlusCacheMatches: cacheMatches, exactMatches: k === 0 ? exactMatches : undefined, cacheMsPerCase: +(cacheMs / cases.length).toFixed(1) }));
+    }
+  } finally {
+    await loaded.model.dispose();
+  }
+}
+
+void main();
