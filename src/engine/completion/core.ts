@@ -124,7 +124,9 @@ export class CompletionCore {
     // The syntax-aware rules (end of word mid-identifier, end of line or
     // block, brackets) see the same windows the model sees.
     const ctx: CompletionContext = { languageId: req.languageId ?? 'plaintext', prefix: prompt.prefixText, suffix: prompt.suffixText };
-    const stopAt = firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), repetitionRule(), createStopAt(ctx), this.syntaxStop?.(req, prompt));
+    const limits = [maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), repetitionRule()];
+    const syntaxRules = firstOf(createStopAt(ctx), this.syntaxStop?.(req, prompt))!; // createStopAt always gives a rule
+    const stopAt = firstOf(...limits, syntaxRules);
     // The grammar loads while the model generates; the error counter needs it at the end.
     const grammar = this.syntax?.language(ctx.languageId).catch(() => undefined);
     const request = {
@@ -143,8 +145,8 @@ export class CompletionCore {
     // The cache ensemble finds where its text joins the suffix (its END gate), often just past
     // the word or bracket the syntax rules stop at: those rules wait a few bytes for the join
     // (the text is cut where they fired unless it ends at the join; finalizeCompletion).
-    const waiting = req.ensemble === 'cache' ? deferredRule(firstOf(createStopAt(ctx), this.syntaxStop?.(req, prompt))!, this.joinLookahead) : undefined;
-    const ensembleRequest = waiting ? { ...request, stopAt: firstOf(maxLinesRule(req.maxLines ?? DEFAULT_MAX_LINES), repetitionRule(), waiting) } : request;
+    const waiting = req.ensemble === 'cache' ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
+    const ensembleRequest = waiting ? { ...request, stopAt: firstOf(...limits, waiting) } : request;
     const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, ensembleRequest, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
     if (mixed) strategy = mixed.strategy;
     let result;
