@@ -97,9 +97,14 @@ export function confidenceWeights(parts: readonly ComponentPrediction[], weights
     if (part.hasEnd || !(w > 0)) return w;
     let top = 0;
     for (let b = 0; b < 256; b++) if (part.probs[b]! > top) top = part.probs[b]!;
-    // The epsilon bounds the factor (about 1000 at γ 0.5) for a component that is certain.
-    return w * Math.pow((top + 1e-6) / (1 - top + 1e-6), gamma);
+    return w * confidenceFactor(top, gamma);
   });
+}
+
+/** The factor confidenceWeights gives a bytes-only component whose favourite byte has probability `top`. */
+export function confidenceFactor(top: number, gamma: number): number {
+  // The epsilon bounds the factor (about 1000 at γ 0.5) for a component that is certain.
+  return Math.pow((top + 1e-6) / (1 - top + 1e-6), gamma);
 }
 
 /**

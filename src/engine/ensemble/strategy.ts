@@ -22,7 +22,7 @@ import { concatBytes, isGreedy, pick, type LogProbRow } from '../boundary/util';
 import type { ByteCacheModel } from './cacheModel';
 import { CacheComponent, ExactComponent, type ByteComponent, type NeuralPrompt } from './components';
 import { DEFAULT_END_GATE, SuffixEnd, withEnd, type EndGate } from './endGate';
-import { byteBits, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_CACHE_GATE, DEFAULT_WEIGHT_OPTIONS, END, gatedWeights, gateShareBound, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type CacheGate, type ComponentPrediction, type WeightOptions } from './mixture';
+import { byteBits, confidenceFactor, confidenceWeights, DEFAULT_CACHE_CONFIDENCE, DEFAULT_CACHE_GATE, DEFAULT_WEIGHT_OPTIONS, END, gatedWeights, gateShareBound, mix, mixFirstEnd, OnlineWeights, SYMBOLS, type CacheGate, type ComponentPrediction, type WeightOptions } from './mixture';
 
 /** What an ensemble request adds to a boundary request (the primary model's prompt). */
 export interface EnsembleInputs {
@@ -122,12 +122,6 @@ export interface EnsembleReport {
   readonly driver: string;
   /** Weights at the start, by component name. */
   readonly weights: Readonly<Record<string, number>>;
-  /**
-   * Whether generation ended because the END gate found that the text joins
-   * what follows the cursor (endGate.ts): the completion is meant to end
-   * exactly there, so suffix-merging heuristics have nothing to add.
-   */
-  readonly joined: boolean;
 }
 
 export type EnsembleResult = BoundaryResult & { readonly ensemble: EnsembleReport };
@@ -202,9 +196,8 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const online = this.initialWeights(req, parts);
     const weights = req.startWeights && req.startWeights.length === parts.length && !this.options.fixedWeights ? [...req.startWeights] : this.weightsNow(online);
     const names = parts.map((p) => p.name);
-    const report = (byteSteps: number, drivenBytes: number, joined = false): EnsembleReport => ({
+    const report = (byteSteps: number, drivenBytes: number): EnsembleReport => ({
       byteSteps,
-      joined,
       drivenBytes,
       driver: drivenBytes ? names[weights.indexOf(Math.max(...weights.slice(1)), 1)] ?? 'mixture' : names[0]!,
       weights: Object.fromEntries(names.map((n, i) => [n, weights[i]!])),
@@ -223,7 +216,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
     const mixed = new Float64Array(SYMBOLS);
     for (let phase = 0; ; phase++) {
       throwIfAborted(req.signal);
-      const done = (stoppedBy: BoundaryResult['stoppedBy'], joined = false): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, joinsSuffix: joined, ensemble: report(byteSteps, driven, joined) });
+      const done = (stoppedBy: BoundaryResult['stoppedBy'], joined = false): EnsembleResult => ({ bytes: out, stoppedBy, modelCalls: calls() + extraCalls, steps, joinsSuffix: joined, ensemble: report(byteSteps, driven) });
       if (steps >= req.maxTokens) return done('max-tokens');
       const st = current.covers;
       if (st.anchor.length + st.T.ids.length >= req.model.contextLength) return done('context-full');
@@ -385,7 +378,7 @@ export class EnsembleStrategy implements BoundaryStrategy {
       if (c === tb[i]) continue;
       // The cache's share after byteWeights (its top byte is c); under the gate an upper bound.
       const gate = this.options.cacheGate;
-      const wc = weights[1]! * (this.options.cacheConfidence > 0 ? Math.pow((cacheProbs[c]! + 1e-6) / (1 - cacheProbs[c]! + 1e-6), this.options.cacheConfidence) : 1);
+      const wc = weights[1]! * (this.options.cacheConfidence > 0 ? confidenceFactor(cacheProbs[c]!, this.options.cacheConfidence) : 1);
       const share = gate ? gateShareBound(gate, weights[0]!, weights[1]!, cacheProbs[c]!) : wc / (weights[0]! + wc);
       if (share * cacheProbs[c]! < MIN_PULL) continue;
       model.fill(0);
