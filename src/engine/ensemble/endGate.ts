@@ -46,6 +46,20 @@ export const SUFFIX_PROBE = 8;
 /** Most leading whitespace of the suffix read before the probe. */
 export const MAX_LEADING_SPACE = 64;
 
+/**
+ * Characters of the text after the cursor that callers pass as `after`: every
+ * character is at least one byte, so this holds a whole probe
+ * (MAX_LEADING_SPACE + SUFFIX_PROBE bytes) with room to spare, and a
+ * surrogate pair split at the cut lies beyond it.
+ */
+const PROBE_CHARS = 96;
+const utf8 = new TextEncoder();
+
+/** The start of the text after the cursor, as the bytes a SuffixEnd reads. */
+export function suffixProbeBytes(suffix: string): Uint8Array {
+  return utf8.encode(suffix.slice(0, PROBE_CHARS));
+}
+
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /**

@@ -9,6 +9,7 @@ import { buildPrompt, LineTokenCounter } from '../fim/prompt';
 import { describeError, type Logger } from '../log';
 import { loadModel, type LoadedModel } from '../model/load';
 import type { NeuralPrompt } from './components';
+import { suffixProbeBytes } from './endGate';
 import { byteBits, OnlineWeights, type ComponentPrediction } from './mixture';
 import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleRequest } from './strategy';
 import { WorkspaceCache } from './workspace';
@@ -126,7 +127,7 @@ export class EnsembleHost {
           before,
           primaryName: text.primaryName,
           cache: this.cache.model,
-          after: encoder.encode(text.suffix.slice(0, 96)),
+          after: suffixProbeBytes(text.suffix),
           cacheWarmupBits: this.cache.recentBits(),
           // A few keystrokes are evidence enough; before that the warm-up decides.
           startWeights: this.typedCount >= MIN_TYPED ? this.typed.weights() : undefined,

@@ -18,6 +18,7 @@ import type { BoundaryRequest, BoundaryStrategy } from '../boundary/types';
 import { ExactStrategy } from '../boundary/exact';
 import { ByteCacheModel } from '../ensemble/cacheModel';
 import type { NeuralPrompt } from '../ensemble/components';
+import { suffixProbeBytes } from '../ensemble/endGate';
 import { DEFAULT_ENSEMBLE_OPTIONS, EnsembleStrategy, MODELS_ENSEMBLE_OPTIONS, type EnsembleOptions, type EnsembleRequest } from '../ensemble/strategy';
 import type { EvalCase, SourceFile } from './cases';
 
@@ -83,27 +84,22 @@ function packageNeighbours(here: { pkg: string; file: string }, files: readonly 
  */
 export function fillCaseCache(cache: ByteCacheModel, c: EvalCase, all: readonly EvalCase[], opts: CacheFillOptions = DEFAULT_CACHE_FILL): number[] {
   cache.clear();
-  if (opts.packageBytes > 0 && opts.packageFiles) {
+  if (opts.packageBytes > 0) {
     const here = locate(c.task_id);
+    const texts = opts.packageFiles
+      ? packageNeighbours(here, opts.packageFiles).map((f) => f.text)
+      : all
+          .filter((o) => {
+            const there = locate(o.task_id);
+            return there.pkg === here.pkg && there.file !== here.file;
+          })
+          .flatMap((o) => [o.prompt, o.suffix]);
     let budget = opts.packageBytes;
-    for (const f of packageNeighbours(here, opts.packageFiles)) {
+    for (const text of texts) {
       if (budget <= 0) break;
-      const b = encoder.encode(f.text).subarray(0, budget);
+      const b = encoder.encode(text).subarray(0, budget);
       cache.observe(b);
       budget -= b.length;
-    }
-  } else if (opts.packageBytes > 0) {
-    const here = locate(c.task_id);
-    let budget = opts.packageBytes;
-    for (const o of all) {
-      if (budget <= 0) break;
-      const there = locate(o.task_id);
-      if (there.pkg !== here.pkg || there.file === here.file) continue;
-      for (const text of [o.prompt, o.suffix]) {
-        const b = encoder.encode(text).subarray(0, budget);
-        cache.observe(b);
-        budget -= b.length;
-      }
     }
   }
   cache.observe(encoder.encode(c.suffix));
@@ -162,7 +158,7 @@ export function ensembleRequest(mode: EnsembleEvalMode, c: EvalCase, base: Bound
     before,
     primaryName: inputs.primaryName,
     others,
-    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits, after: encoder.encode(c.suffix.slice(0, 96)) } : {}),
+    ...(withCache ? { cache: inputs.cache, cacheWarmupBits: inputs.warmupBits, after: suffixProbeBytes(c.suffix) } : {}),
   };
 }
 
