@@ -13,15 +13,12 @@ import { CompletionCore } from '../src/engine/completion/core';
 import { EnsembleHost } from '../src/engine/ensemble/host';
 import { silentLogger } from '../src/engine/log';
 import { loadModel } from '../src/engine/model/load';
-
-const LANGUAGE_BY_EXT: Record<string, string> = { py: 'python', js: 'javascript', cjs: 'javascript', mjs: 'javascript', ts: 'typescript', cts: 'typescript', mts: 'typescript' };
-
-interface Case { task_id: string; prompt: string; suffix: string; canonical_solution: string }
+import { languageOfTask, parseCases } from '../src/engine/eval/cases';
 
 async function main(): Promise<void> {
   const [file, n = '200', waits = '0,8', modelDir = join(__dirname, '..', 'models', 'subword-code-fast')] = process.argv.slice(2);
   if (!file) throw new Error('usage: editor-path-em.ts CASES.jsonl [N] [WAITS] [MODEL_DIR]');
-  const cases: Case[] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Case).slice(0, Number(n));
+  const cases = parseCases(readFileSync(file, 'utf8'), file).slice(0, Number(n));
   const loaded = await loadModel(modelDir, { logger: silentLogger, skipChecksums: true });
   const core = new CompletionCore(loaded, silentLogger);
   try {
@@ -31,8 +28,7 @@ async function main(): Promise<void> {
       let exactMatches = 0;
       let cacheMs = 0;
       for (const c of cases) {
-        const ext = /\.([A-Za-z]+)@\d+-\d+$/.exec(c.task_id)?.[1]?.toLowerCase() ?? '';
-        const req = { prefix: c.prompt, suffix: c.suffix, languageId: LANGUAGE_BY_EXT[ext] ?? 'plaintext', maxTokens: 40 };
+        const req = { prefix: c.prompt, suffix: c.suffix, languageId: languageOfTask(c.task_id), maxTokens: 40 };
         const host = new EnsembleHost({ cacheBytes: 4 << 20, logger: silentLogger });
         host.feed({ kind: 'document', key: 'file:///case', text: c.prompt + c.suffix, version: 1 });
         host.cache.drain();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, relative, resolve } from 'node:path';
 import { BOUNDARY_MODES, isBoundaryMode } from '../engine/boundary/index';
 import { CompletionCore } from '../engine/completion/core';
-import { makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
+import { languageOfTask, makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
 import { runEval, type EvalMode } from '../engine/eval/run';
 import { ByteCacheModel } from '../engine/ensemble/cacheModel';
 import type { NeuralPrompt } from '../engine/ensemble/components';
@@ -151,16 +151,6 @@ export function runPythonTests(c: EvalCase, completion: string, timeoutS: number
   });
 }
 
-const LANGUAGE_BY_EXT: Record<string, string> = { '.py': 'python', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'typescriptreact', '.jsx': 'javascriptreact', '.md': 'markdown', '.css': 'css' };
-
-/** Language id from a task id that carries a path (held-out spans: "heldout/<path>@<start>-<end>"); HumanEval ids are Python. */
-function languageOf(taskId: string): string {
-  const path = taskId.replace(/@\d+-\d+$/, '');
-  const m = /\.[A-Za-z]+$/.exec(path);
-  if (m) return LANGUAGE_BY_EXT[m[0].toLowerCase()] ?? 'plaintext';
-  return /humaneval/i.test(taskId) ? 'python' : 'plaintext';
-}
-
 function fmt(v: number | null, digits: number): string {
   return v === null ? '-' : v.toFixed(digits);
 }
@@ -263,7 +253,7 @@ export const evalCommand: Subcommand = {
           },
           onProgress: switches.has('json') ? undefined : (done, total) => io.stderr(`\r${done}/${total} cases`),
           now: () => performance.now(),
-          postprocess: switches.has('postprocess') ? (c, raw, r) => finalizeCompletion({ languageId: languageOf(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw, undefined, { joinsSuffix: r.joinsSuffix }).text : undefined,
+          postprocess: switches.has('postprocess') ? (c, raw, r) => finalizeCompletion({ languageId: languageOfTask(c.task_id), prefix: c.prompt, suffix: c.suffix }, raw, undefined, { joinsSuffix: r.joinsSuffix }).text : undefined,
         },
         { modes: modes as EvalMode[], maxTokens, score: !switches.has('no-score') },
       );

@@ -131,3 +131,13 @@ export function makeRandomSpans(files: readonly SourceFile[], opts: SpanOptions)
   }
   return out;
 }
+
+const LANGUAGE_BY_EXT: Record<string, string> = { '.py': 'python', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'typescriptreact', '.jsx': 'javascriptreact', '.md': 'markdown', '.css': 'css' };
+
+/** Language id from a task id that carries a path (held-out spans: "heldout/<path>@<start>-<end>"); HumanEval ids are Python. */
+export function languageOfTask(taskId: string): string {
+  const path = taskId.replace(/@\d+-\d+$/, '');
+  const m = /\.[A-Za-z]+$/.exec(path);
+  if (m) return LANGUAGE_BY_EXT[m[0].toLowerCase()] ?? 'plaintext';
+  return /humaneval/i.test(taskId) ? 'python' : 'plaintext';
+}
