@@ -635,7 +635,6 @@ export class OrtNextTokenModel implements NextTokenModel {
     parts.forEach(([j], k) => (results[j] = rows[k]!));
   }
 
-
   /**
    * Log-probabilities of the given rows (indices over batch x positions) of
    * a logits tensor [B, R, V]: onnxruntime's LogSoftmax when the runner has
@@ -662,7 +661,6 @@ export class OrtNextTokenModel implements NextTokenModel {
     const y = (await n.session.run({ x: new ort.Tensor('float32', x, [parts.length, V]) })).y!.data as Float32Array;
     return parts.map((_, i) => y.subarray(i * V, (i + 1) * V));
   }
-
 
   /**
    * Runs rows (right-padded to `width`) after `pastLen` physical cache slots,
