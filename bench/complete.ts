@@ -22,7 +22,8 @@ import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { CancelledError } from '../src/engine/model/types';
 import { loadModel } from '../src/engine/model/load';
 import { locateModelFolder } from '../src/engine/model/manifest';
-import { inspectGraph } from '../src/engine/model/ortModel';
+import { LOG_PROBS_OUTPUT } from '../src/engine/model/logSoftmaxGraph';
+import { createSession, inspectGraph } from '../src/engine/model/ortModel';
 import { BENCHES } from './registry';
 import { percentile, printTable } from './util';
 
@@ -102,7 +103,11 @@ function modelDir(): string {
   return join(ROOT, 'test', 'fixtures', 'models', 'subword-nomanifest');
 }
 
-/** Raw onnxruntime: the same session settings, feeds built by hand, nothing else. */
+/**
+ * Raw onnxruntime: the session the runner makes (the same settings, and the
+ * same graph: the model's own plus the log-softmax createSession appends), feeds
+ * built by hand, nothing else.
+ */
 class RawOrt {
   private constructor(
     readonly session: ort.InferenceSession,
@@ -110,7 +115,7 @@ class RawOrt {
   ) {}
 
   static async create(modelPath: string, threads: number): Promise<RawOrt> {
-    const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    const s = await createSession(modelPath, threads);
     return new RawOrt(s, inspectGraph(s, modelPath));
   }
 
@@ -124,7 +129,7 @@ class RawOrt {
     });
     // Generation reads the last row only; a graph that can skip the rest does.
     if (this.layout.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
-    return this.session.run(feeds);
+    return this.session.run(feeds, [this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits', ...this.layout.presentNames]);
   }
 
   presents(out: ort.InferenceSession.OnnxValueMapType): ort.Tensor[] {

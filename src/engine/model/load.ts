@@ -29,6 +29,11 @@ export interface LoadOptions {
   readonly cacheMode?: 'auto' | 'mask' | 'copy';
   /** onnxruntime's CPU memory arena (default on); off returns activation memory after each run. */
   readonly memArena?: boolean;
+  /**
+   * Log-softmax appended to the model's graph where possible (default on; see
+   * createSession); off normalises in a session of its own (benchmarks).
+   */
+  readonly logProbsInGraph?: boolean;
 }
 
 export interface LoadedModel {
@@ -67,7 +72,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
     throw new ModelFolderError(folder.tokenizerPath, `cannot be loaded as a tokenizer: ${(err as Error).message}`);
   }
 
-  const session = await createSession(folder.modelPath, options.threads ?? 1, options.memArena ?? true);
+  const session = await createSession(folder.modelPath, options.threads ?? 1, options.memArena ?? true, options.logProbsInGraph ?? true);
   let model: OrtNextTokenModel | undefined;
   try {
     const layout = inspectGraph(session, folder.modelPath);

@@ -10,7 +10,8 @@
 import * as ort from 'onnxruntime-node';
 import { CancelledError, type NextTokenModel } from './types';
 import { ModelFolderError } from './manifest';
-import { logSoftmaxModel } from './logSoftmaxGraph';
+import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, withLogProbsOutput } from './logSoftmaxGraph';
+import { readFile, stat } from 'node:fs/promises';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -27,6 +28,11 @@ export interface GraphLayout {
   readonly hasAttentionMask: boolean;
   readonly hasPositionIds: boolean;
   readonly hasCacheBranch: boolean;
+  /**
+   * The session has LOG_PROBS_OUTPUT (createSession appended it): rows are
+   * read from it, already normalised, instead of from `logits`.
+   */
+  readonly hasLogProbs?: boolean;
   /**
    * The graph takes `num_logits_to_keep` (int64 scalar; Hugging Face's name,
    * added by tools/train/logits_keep.py): logits only for the last k
@@ -121,6 +127,7 @@ export function inspectGraph(session: ort.InferenceSession, modelPath: string): 
     kvType,
     logitsWidth: typeof lw === 'number' ? lw : undefined,
     lastPositionLogits: logitsMeta !== undefined && logitsMeta.isTensor && logitsMeta.shape[1] === 1,
+    hasLogProbs: session.outputNames.includes(LOG_PROBS_OUTPUT),
   };
 }
 
@@ -212,23 +219,62 @@ export interface OrtModelOptions {
   readonly cacheMode?: 'auto' | 'mask' | 'copy';
 }
 
-/** Creates the InferenceSession with Subword's settings. */
-export async function createSession(modelPath: string, threads: number, memArena = true): Promise<ort.InferenceSession> {
+/**
+ * Largest model file read into memory to append the log-softmax output
+ * (withLogProbsOutput); a bigger one (a user's billion-parameter export) is
+ * loaded from its path and normalised by a session of its own.
+ */
+const MAX_AUGMENTED_BYTES = 512 * 2 ** 20;
+
+/**
+ * Creates the InferenceSession with Subword's settings. A model whose float32
+ * logits can be normalised in its own graph gets the LOG_PROBS_OUTPUT output
+ * appended (see withLogProbsOutput), so every run returns log-probabilities
+ * without a second session.run; anything unexpected (external weights, an
+ * unusual graph) keeps the model as it is.
+ */
+export async function createSession(modelPath: string, threads: number, memArena = true, logProbsInGraph = true): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: Math.max(1, Math.floor(threads)),
+    enableCpuMemArena: memArena,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Idle intra-op threads sleep instead of spinning: a spinning pool
+    // keeps a core busy between runs, the core the editor needs.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  const augmented = logProbsInGraph ? await readWithLogProbs(modelPath) : undefined;
+  if (augmented) {
+    try {
+      return await ort.InferenceSession.create(augmented, options);
+    } catch {
+      // e.g. weights in an external data file, which a session made from bytes cannot find
+    }
+  }
   try {
-    return await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: Math.max(1, Math.floor(threads)),
-      enableCpuMemArena: memArena,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      // Idle intra-op threads sleep instead of spinning: a spinning pool
-      // keeps a core busy between runs, the core the editor needs.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    return await ort.InferenceSession.create(modelPath, options);
   } catch (err) {
     throw new ModelFolderError(modelPath, `onnxruntime could not load it (corrupt, truncated or not an ONNX model): ${(err as Error).message.split('\n')[0]}`);
   }
 }
+
+/** The model's bytes with the log-softmax output appended, or undefined where that does not apply. */
+async function readWithLogProbs(modelPath: string): Promise<Uint8Array | undefined> {
+  try {
+    if ((await stat(modelPath)).size > MAX_AUGMENTED_BYTES) return undefined;
+    const bytes = new Uint8Array(await readFile(modelPath));
+    if (graphOutputType(bytes, LOG_PROBS_OUTPUT)) return undefined;
+    const logits = graphOutputType(bytes, 'logits');
+    if (logits?.elemType !== FLOAT32_ELEM || !logits.rank) return undefined;
+    return withLogProbsOutput(bytes, logits.rank);
+  } catch {
+    return undefined; // unreadable or not protobuf: the plain load reports it
+  }
+}
+
+/** ONNX TensorProto.DataType FLOAT. */
+const FLOAT32_ELEM = 1;
 
 /**
  * A session running logSoftmaxModel(width), checked against the JS loop on
@@ -269,6 +315,9 @@ interface RunOptions {
 }
 
 /** Store slots allocated beyond a prefill, for the completion that follows it. */
+/** Most values per head copied element by element in store() (a decode step's head: 64-128). */
+const SMALL_COPY = 256;
+
 const RESERVE_AHEAD = 64;
 
 /**
@@ -340,7 +389,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       throw new ModelFolderError(modelPath, `a test run failed: ${(err as Error).message.split('\n')[0]}`);
     }
     this.layout.lastPositionLogits = !this.layout.hasLogitsToKeep && out.logits!.dims[1] === 1;
-    if (out.logits!.type === 'float32') this.normalizer = await createNormalizer(out.logits!.dims[2]!);
+    if (out.logits!.type === 'float32' && !this.layout.hasLogProbs) this.normalizer = await createNormalizer(out.logits!.dims[2]!);
     // Batched rows must give the same numbers as single runs. Dynamically
     // quantized (int8) graphs compute one activation scale over the whole
     // batch, padding included, so a row's logits depend on its neighbours:
@@ -434,7 +483,7 @@ export class OrtNextTokenModel implements NextTokenModel {
 
   /** Whether logits are normalised by onnxruntime's LogSoftmax (see logSoftmaxGraph.ts) rather than in JS. */
   get normalizesInOnnxruntime(): boolean {
-    return this.normalizer !== undefined;
+    return this.layout.hasLogProbs === true || this.normalizer !== undefined;
   }
 
   /** Whether the cache is a store written in place from the new keys/values (see KvCache). */
@@ -648,6 +697,8 @@ export class OrtNextTokenModel implements NextTokenModel {
   /** normalize() for rows of several runs' logits, in one LogSoftmax call. */
   private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number]>): Promise<Float32Array[]> {
     if (!parts.length) return [];
+    // Normalised in the model's own graph: the rows are read where they are.
+    if (this.layout.hasLogProbs) return parts.map(([l, r]) => (l.data as Float32Array).subarray(r * l.dims[2]!, (r + 1) * l.dims[2]!));
     const n = this.normalizer;
     const V = parts[0]![0].dims[2]!;
     if (!n || parts.some(([l]) => l.type !== 'float32' || l.dims[2] !== n.width)) return parts.map(([l, r]) => logSoftmaxRow(l.data as Float32Array | Uint16Array, r * l.dims[2]!, l.dims[2]!, l.type === 'float16'));
@@ -705,15 +756,14 @@ export class OrtNextTokenModel implements NextTokenModel {
     const t0 = performance.now();
     // Logits only: onnxruntime-node copies every fetched output into a new
     // JS buffer, and the presents are most of the bytes.
-    const out =
-      opts.fetch === 'logits'
-        ? await this.session.run(feeds, ['logits'])
-        : opts.fetch === 'new'
-          ? await this.session.run(feeds, ['logits', ...this.layout.newKvNames!])
-          : await this.session.run(feeds);
+    // The rows come from the appended log-softmax output when there is one (fetched in place of the logits).
+    const rowsName = this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits';
+    const fetched = await this.session.run(feeds, [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)]);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
+    // Callers read the rows as `logits` either way; normalizeParts knows which they are.
+    const out = rowsName === 'logits' ? fetched : { ...fetched, logits: fetched[rowsName]! };
     const logits = out.logits;
     if (!logits || logits.dims.length !== 3) throw new Error(`model returned logits of shape [${logits?.dims.join(', ')}]; expected [batch, sequence, vocab]`);
     this.stats.logitsRows += logits.dims[0]! * logits.dims[1]!;
@@ -840,7 +890,14 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.layout.newKvNames!.forEach((name, i) => {
       const nw = out[name]!.data as KvData;
       const dst = this.cache.tensors[i]!.data as KvData;
-      for (let h = 0; h < H; h++) dst.set(nw.subarray(h * S * D, (h + 1) * S * D), (h * cap + at) * D);
+      const n = S * D;
+      for (let h = 0; h < H; h++) {
+        const from = h * n;
+        const to = (h * cap + at) * D;
+        // A decode step's few values per head: a plain loop beats a subarray view (an allocation) plus set().
+        if (n <= SMALL_COPY) for (let j = 0; j < n; j++) dst[to + j] = nw[from + j]!;
+        else dst.set(nw.subarray(from, from + n), to);
+      }
     });
   }
 }

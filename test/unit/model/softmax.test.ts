@@ -1,10 +1,12 @@
 /** The runner's log-softmax (one JS pass; onnxruntime's LogSoftmax) against a two-pass float64 reference. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { silentLogger } from '../../../src/engine/log';
 import { loadModel } from '../../../src/engine/model/load';
-import { logSoftmaxModel } from '../../../src/engine/model/logSoftmaxGraph';
+import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, withLogProbsOutput } from '../../../src/engine/model/logSoftmaxGraph';
 import { logSoftmaxRow } from '../../../src/engine/model/ortModel';
 import { fixture } from './helpers';
 
@@ -58,5 +60,54 @@ test('the LogSoftmax graph built in code runs in onnxruntime and equals the JS l
     assert.equal(model.normalizesInOnnxruntime, true);
   } finally {
     await model.dispose();
+  }
+});
+
+test('the log-softmax appended to the model graph: one session.run returns log-probabilities equal to the separate normaliser', async () => {
+  const bytes = new Uint8Array(readFileSync(join(fixture('plain'), 'model.onnx')));
+  assert.deepEqual(graphOutputType(bytes, 'logits'), { elemType: 1, rank: 3 });
+  assert.equal(graphOutputType(bytes, LOG_PROBS_OUTPUT), undefined);
+  assert.deepEqual(graphOutputType(withLogProbsOutput(bytes, 3), LOG_PROBS_OUTPUT), { elemType: 1, rank: undefined });
+
+  const inGraph = await loadModel(fixture('plain'), { logger: silentLogger });
+  const separate = await loadModel(fixture('plain'), { logger: silentLogger, logProbsInGraph: false });
+  try {
+    assert.equal(inGraph.model.layout.hasLogProbs, true);
+    assert.equal(separate.model.layout.hasLogProbs, false);
+    assert.equal(separate.model.normalizesInOnnxruntime, true);
+    const ids = inGraph.tokenizer.encode('def add(a, b):\n    return a + b\n');
+    const close = (a: Float32Array, b: Float32Array) => {
+      assert.equal(a.length, b.length);
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5, `id ${i}: ${a[i]} vs ${b[i]}`);
+    };
+    // A prefill, a decode step on the cache, and a batch of branches (covers).
+    for (const n of [ids.length - 3, ids.length - 2]) close(await inGraph.model.nextTokenLogProbs(ids.slice(0, n)), await separate.model.nextTokenLogProbs(ids.slice(0, n)));
+    const branches = [ids.slice(0, 6), ids.slice(0, 8), [...ids.slice(0, 5), 7]];
+    const a = await inGraph.model.nextTokenLogProbsBatch(branches);
+    const b = await separate.model.nextTokenLogProbsBatch(branches);
+    a.forEach((row, i) => close(row, b[i]!));
+    // Rows are normalised: their probabilities sum to 1.
+    let sum = 0;
+    for (const v of a[0]!) sum += Math.exp(v);
+    assert.ok(Math.abs(sum - 1) < 1e-4, `sum ${sum}`);
+  } finally {
+    await inGraph.model.dispose();
+    await separate.model.dispose();
+  }
+});
+
+test('a model with its weights in an external data file loads from its path, normalised by a session of its own', async () => {
+  const external = await loadModel(fixture('externaldata'), { logger: silentLogger });
+  const plain = await loadModel(fixture('plain'), { logger: silentLogger });
+  try {
+    assert.equal(external.model.layout.hasLogProbs, false);
+    assert.equal(external.model.normalizesInOnnxruntime, true);
+    const ids = plain.tokenizer.encode('x = [1, 2, 3]\n');
+    const a = await external.model.nextTokenLogProbs(ids);
+    const b = await plain.model.nextTokenLogProbs(ids);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5);
+  } finally {
+    await external.model.dispose();
+    await plain.model.dispose();
   }
 });
