@@ -302,7 +302,7 @@ export class CoverState {
       let unchecked = ordinary;
       let bad = 0;
       const budget = this.opts.maxChecks ?? Infinity;
-      const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0, Number.isFinite(budget) ? budget + 1 : 64);
+      const ranked = new RankedTokens(row, width, (id) => firstByte[id]! >= 0, Number.isFinite(budget) ? budget + 1 : 64, true);
       for (let i = 0; i < budget; i++) {
         if (this.opts.epsilon > 0 && unchecked <= this.opts.epsilon * ordinary) break;
         const t = ranked.at(i);

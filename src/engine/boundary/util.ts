@@ -115,24 +115,30 @@ export function pick<K>(items: ReadonlyArray<readonly [K, number]>, params: Samp
 }
 
 /**
- * Token ids ordered by decreasing log-probability, lazily: the first call
- * finds the top `chunk` with a partial selection; later pulls sort the rest
- * once. Greedy decoding with a validity mask almost always stops at the first.
+ * Token ids ordered by decreasing log-probability, lazily: the best id alone
+ * by one plain scan (greedy decoding almost always takes it), the top
+ * `chunk` by a partial selection when a second is asked for, and the rest by
+ * one sort of everything after that.
  */
 export class RankedTokens {
   private order: number[] | undefined;
-  private top: number[];
+  private top: number[] | undefined;
+  private best: number | undefined;
   constructor(
     private readonly row: LogProbRow,
     private readonly width: number,
     private readonly include: (id: number) => boolean,
-    chunk = 32,
+    private readonly chunk = 32,
+    /** The caller will walk past the first id (exact mode's validity checks): select the top chunk at once. */
+    walk = false,
   ) {
-    this.top = topK(row, width, chunk, include);
+    if (walk) this.top = topK(row, width, chunk, include);
   }
 
   /** The i-th best id, or -1 past the end. */
   at(i: number): number {
+    if (i === 0 && !this.top) return (this.best ??= bestId(this.row, this.width, this.include));
+    this.top ??= topK(this.row, this.width, this.chunk, this.include);
     if (i < this.top.length) return this.top[i]!;
     if (!this.order) {
       const ids: number[] = [];
@@ -142,6 +148,20 @@ export class RankedTokens {
     }
     return i < this.order.length ? this.order[i]! : -1;
   }
+}
+
+/** The id of the largest finite entry (ties: lower id first), or -1 if there is none; topK(…, 1)[0] by a plain scan. */
+function bestId(row: LogProbRow, width: number, include: (id: number) => boolean): number {
+  let best = -1;
+  let value = -Infinity;
+  for (let t = 0; t < width; t++) {
+    const v = row[t]!;
+    if (v > value && include(t)) {
+      best = t;
+      value = v;
+    }
+  }
+  return best;
 }
 
 /** Ids of the k largest finite entries, best first (ties: lower id first). */
