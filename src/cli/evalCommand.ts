@@ -12,6 +12,9 @@ import { BOUNDARY_MODES, isBoundaryMode } from '../engine/boundary/index';
 import { CompletionCore } from '../engine/completion/core';
 import { languageOfTask, makeRandomSpans, parseCases, type EvalCase, type SourceFile } from '../engine/eval/cases';
 import { runEval, type EvalMode } from '../engine/eval/run';
+import { isJoinEvalMode, JOIN_EVAL_MODES, joinModeStrategy } from '../engine/eval/joinModes';
+import { pairedWins } from '../engine/eval/metrics';
+import { suffixProbeBytes } from '../engine/boundary/suffixProbe';
 import { ByteCacheModel } from '../engine/ensemble/cacheModel';
 import type { NeuralPrompt } from '../engine/ensemble/components';
 import { DEFAULT_ENSEMBLE_OPTIONS } from '../engine/ensemble/strategy';
@@ -37,7 +40,9 @@ and the middle is the raw output up to end-of-middle (no editor stop rules),
 so the modes differ only in how they treat the cursor.
 
 Options:
-  --boundary LIST      modes, comma-separated (default naive,heal,exact); byte-level
+  --boundary LIST      modes, comma-separated (default naive,heal,exact); MODE+join /
+                       MODE-join: the mode with the join rule (END from the model's
+                       reading of the suffix) on / off whatever its default; byte-level
                        ensembles: cache, exact+cache, model2, exact+model2,
                        exact+model2+cache
   --model2 DIR         second model folder (any tokenizer) for the model2 modes
@@ -188,9 +193,9 @@ export const evalCommand: Subcommand = {
       return 2;
     }
     const modes = (flags.get('boundary') ?? BOUNDARY_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = modes.filter((m) => !isBoundaryMode(m) && !isEnsembleEvalMode(m));
+    const bad = modes.filter((m) => !isBoundaryMode(m) && !isEnsembleEvalMode(m) && !isJoinEvalMode(m));
     if (bad.length || !modes.length) {
-      io.stderr(`subword eval: unknown boundary mode(s) ${bad.join(', ')}; use ${[...BOUNDARY_MODES, ...ENSEMBLE_EVAL_MODES].join(', ')}\n`);
+      io.stderr(`subword eval: unknown boundary mode(s) ${bad.join(', ')}; use ${[...BOUNDARY_MODES, ...JOIN_EVAL_MODES, ...ENSEMBLE_EVAL_MODES].join(', ')}\n`);
       return 2;
     }
     if (modes.some((m) => isEnsembleEvalMode(m) && modeNeedsModel2(m)) && !flags.has('model2')) {
@@ -233,11 +238,11 @@ export const evalCommand: Subcommand = {
         {
           prompt: (c, max) => {
             const p = core.prompt({ prefix: c.prompt, suffix: c.suffix, maxTokens: max });
-            return { model: loaded.model, tokenizer: loaded.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds };
+            return { model: loaded.model, tokenizer: loaded.tokenizer, headIds: p.headIds, streamBytes: p.streamBytes, stopIds: p.stopIds, after: suffixProbeBytes(p.suffixText) };
           },
           runTests: (c, completion) => runPythonTests(c, completion, timeoutS),
           onSample: samples ? (s) => samples.write(`${JSON.stringify(s)}\n`) : undefined,
-          strategy: (m) => (isEnsembleEvalMode(m) ? ensembleStrategy(m, ensembleOptions) : undefined),
+          strategy: (m) => (isEnsembleEvalMode(m) ? ensembleStrategy(m, ensembleOptions) : joinModeStrategy(m)),
           request: (c, m, base) => {
             if (!isEnsembleEvalMode(m)) return base;
             if (filledFor !== c) {
@@ -268,6 +273,13 @@ export const evalCommand: Subcommand = {
         const r = report.results[m]!;
         const zero = stats.get(m)!.zeroProbabilityCases;
         io.stdout(`| ${m} | ${fmt(r.exact_match, 3)} | ${fmt(r.edit_similarity, 3)} | ${fmt(r.middle_bits_per_byte, 3)}${zero ? ` (${zero} at p=0)` : ''} | ${fmt(r.pass_at_1, 3)} | ${fmt(r.ms_per_case, 0)} |\n`);
+      }
+      if (modes.length > 1) {
+        // Paired exact matches: a mode's wins over another are the cases only it got right.
+        const ms = modes as EvalMode[];
+        const wins = pairedWins(ms.map((m) => stats.get(m)!));
+        io.stdout(`\nExact matches only the row's mode got (not the column's):\n\n| | ${ms.join(' | ')} |\n|---|${ms.map(() => '---|').join('')}\n`);
+        ms.forEach((m, i) => io.stdout(`| ${m} | ${wins[i]!.join(' | ')} |\n`));
       }
       return 0;
     } finally {

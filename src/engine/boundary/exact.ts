@@ -8,11 +8,13 @@
  * it, which samples the exact byte-level distribution without a byte loop.
  */
 import { CanonicalTail } from './canonical';
-import { CoverState, DEFAULT_COVER_OPTIONS, type ByteDistribution, type CoverOptions } from './covers';
+import { CoverState, DEFAULT_COVER_OPTIONS, type ByteDistribution, type CoverOptions, type ExactDistribution } from './covers';
+import { joinFor, withJoinCalls } from './naive';
+import { endWinsAbove, withJoinEnd, type JoinRule, type SuffixJoin } from './suffixJoin';
 import { startsNewPreToken } from './heal';
 import { runTokenLevel, throwIfAborted } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
-import { concatBytes, isGreedy, pick } from './util';
+import { concatBytes, isGreedy, logSumExp, pick } from './util';
 
 export interface ExactOptions {
   /** Cover enumeration settings for generation (speed: a little unchecked mass is fine). */
@@ -23,6 +25,8 @@ export interface ExactOptions {
   readonly switchShare: number;
   /** Longest byte-level phase, in bytes, before returning to token level anyway. */
   readonly maxBytePhase: number;
+  /** END from the model's reading of the suffix, at every byte (suffixJoin.ts); undefined: the model's own END. */
+  readonly join?: JoinRule;
 }
 
 export const DEFAULT_EXACT_OPTIONS: ExactOptions = {
@@ -38,11 +42,11 @@ export class ExactStrategy implements BoundaryStrategy {
 
   async generate(req: BoundaryRequest): Promise<BoundaryResult> {
     const state = await CoverState.create(req.tokenizer, req.model, req.headIds, req.streamBytes, this.options.generate, req.signal);
-    if (isGreedy(req)) return this.greedy(req, state);
-    return this.sampleCover(req, state);
+    const join = joinFor(req, this.options.join);
+    return withJoinCalls(isGreedy(req) ? await this.greedy(req, state, join) : await this.sampleCover(req, state, join), join);
   }
 
-  private async greedy(req: BoundaryRequest, state: CoverState): Promise<BoundaryResult> {
+  private async greedy(req: BoundaryRequest, state: CoverState, join: SuffixJoin | undefined): Promise<BoundaryResult> {
     let out: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
     let steps = 0;
     for (let phase = 0; ; phase++) {
@@ -50,7 +54,10 @@ export class ExactStrategy implements BoundaryStrategy {
       if (steps >= req.maxTokens) return { bytes: out, stoppedBy: 'max-tokens', modelCalls: state.modelCalls, steps };
       if (state.anchor.length + state.T.ids.length >= req.model.contextLength) return { bytes: out, stoppedBy: 'context-full', modelCalls: state.modelCalls, steps };
       const d = await state.distribution(req.stopIds, req.signal);
-      const sym = pickSymbol(d, req);
+      // Past the first byte the join rule gives END its probability (the first keeps the model's: never an empty middle).
+      const joinAsked = join !== undefined && out.length > 0;
+      const sym = pickSymbol(joinAsked ? await joinDistribution(join, state, d, req, isGreedy(req)) : d, req);
+      if (joinAsked && sym?.stop) return { bytes: out, stoppedBy: 'stop-token', modelCalls: state.modelCalls, steps, joinsSuffix: true };
       // Back to token level once the partial word is finished: covers with a remainder hold
       // almost nothing, or the chosen byte starts a new pre-token (no token crosses that
       // boundary, so T's own next-token row has all the mass there).
@@ -69,6 +76,9 @@ export class ExactStrategy implements BoundaryStrategy {
           steps,
           modelCalls: state.modelCalls,
           firstRow: state.rowAfterT,
+          join,
+          joinDecided: joinAsked,
+          joinInToken: true,
         });
       }
       if (sym === undefined || sym.stop) return { bytes: out, stoppedBy: 'stop-token', modelCalls: state.modelCalls, steps };
@@ -80,7 +90,7 @@ export class ExactStrategy implements BoundaryStrategy {
     }
   }
 
-  private async sampleCover(req: BoundaryRequest, state: CoverState): Promise<BoundaryResult> {
+  private async sampleCover(req: BoundaryRequest, state: CoverState, join: SuffixJoin | undefined): Promise<BoundaryResult> {
     const ref = Math.max(...state.covers.map((c) => c.logp));
     const idx = pick(
       state.covers.map((c, i) => [i, Math.exp(c.logp - ref)] as const),
@@ -99,6 +109,8 @@ export class ExactStrategy implements BoundaryStrategy {
       accept: (t) => mask.push(t),
       steps: cover.rem.length ? 1 : 0,
       modelCalls: state.modelCalls,
+      join,
+      joinInToken: true,
     });
   }
 
@@ -108,16 +120,21 @@ export class ExactStrategy implements BoundaryStrategy {
    */
   async score(req: BoundaryRequest, target: Uint8Array): Promise<number> {
     const state = await CoverState.create(req.tokenizer, req.model, req.headIds, req.streamBytes, this.options.score, req.signal);
+    const join = joinFor(req, this.options.join);
     let lp = 0;
+    let done = 0;
     for (const b of target) {
       throwIfAborted(req.signal);
-      const d = await state.distribution(req.stopIds, req.signal);
+      const d0 = await state.distribution(req.stopIds, req.signal);
+      const d = join && done > 0 ? await joinDistribution(join, state, d0, req, false) : d0;
       const p = d.bytes[b]!;
       if (!(p > 0)) return -Infinity;
       lp += Math.log(p);
+      done++;
       await state.advance(b, req.signal);
     }
-    const d = await state.distribution(req.stopIds, req.signal);
+    const d0 = await state.distribution(req.stopIds, req.signal);
+    const d = join && done > 0 ? await joinDistribution(join, state, d0, req, false) : d0;
     const stop = req.stopIds[0];
     const ps = stop === undefined ? 1 : (d.stops.get(stop) ?? 0);
     return ps > 0 ? lp + Math.log(ps) : -Infinity;
@@ -127,6 +144,38 @@ export class ExactStrategy implements BoundaryStrategy {
     const state = await CoverState.create(req.tokenizer, req.model, req.headIds, req.streamBytes, this.options.score, req.signal);
     return state.distribution(req.stopIds, req.signal);
   }
+
+  /**
+   * The distribution of the next symbol once `generated` bytes of the middle
+   * are out, as score() sees it: with the join rule past the first byte.
+   */
+  async distributionAfter(req: BoundaryRequest, generated: Uint8Array): Promise<ByteDistribution> {
+    const state = await CoverState.create(req.tokenizer, req.model, req.headIds, concatBytes(req.streamBytes, generated), this.options.score, req.signal);
+    const d = await state.distribution(req.stopIds, req.signal);
+    const join = joinFor(req, this.options.join);
+    return join && generated.length > 0 ? joinDistribution(join, state, d, req, false) : d;
+  }
+}
+
+/**
+ * The byte distribution with END from the join rule. `greedy`: the caller
+ * only needs END's rank, so the look-ahead call is skipped where END cannot
+ * beat the best byte (the bytes' order does not depend on END's share).
+ */
+async function joinDistribution(join: SuffixJoin, state: CoverState, d: ExactDistribution, req: BoundaryRequest, greedy: boolean): Promise<ByteDistribution> {
+  let modelEnd = 0;
+  for (const v of d.stops.values()) modelEnd += v;
+  let bytes = 0;
+  let top = 0;
+  for (let b = 0; b < 256; b++) {
+    bytes += d.bytes[b]!;
+    if (d.bytes[b]! > top) top = d.bytes[b]!;
+  }
+  const T = state.T;
+  const at = { anchor: state.anchor, tail: state.y, tailIds: T.ids, coverShare: logSumExp(state.covers.map((c) => c.logp)) - T.logp };
+  const above = greedy ? endWinsAbove(bytes > 0 ? top / bytes : 0) : undefined;
+  const e = await join.pEnd(join.rule.byteLevel, at, modelEnd, d.bytes[join.firstByte]!, above, req.signal);
+  return withJoinEnd(d, e, req.stopIds[0]);
 }
 
 /** The most likely (or a sampled) symbol of a byte distribution: a byte or a stop token. */

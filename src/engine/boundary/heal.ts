@@ -10,7 +10,8 @@
  * way of covering h, so unlike exact it is not the model's true conditional.
  */
 import type { ByteDistribution } from './covers';
-import { normalise, rowToBytes, teacherForced } from './naive';
+import { joinFor, normalise, producedBytes, rowToBytes, teacherForced, withJoinCalls } from './naive';
+import type { JoinRule } from './suffixJoin';
 import { healCandidates, runTokenLevel } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
 import { concatBytes, startsWithIds } from './util';
@@ -18,6 +19,8 @@ import { concatBytes, startsWithIds } from './util';
 export interface HealOptions {
   /** Most prompt tokens removed. */
   readonly maxBackup: number;
+  /** END from the model's reading of the suffix at token boundaries (suffixJoin.ts); undefined: the model's own END. */
+  readonly join?: JoinRule;
 }
 
 export const DEFAULT_HEAL_OPTIONS: HealOptions = { maxBackup: 4 };
@@ -36,9 +39,10 @@ export class HealStrategy implements BoundaryStrategy {
     return healPlan(req, this.options.maxBackup);
   }
 
-  generate(req: BoundaryRequest): Promise<BoundaryResult> {
+  async generate(req: BoundaryRequest): Promise<BoundaryResult> {
     const p = this.plan(req);
-    return runTokenLevel(req, { ids: [...req.headIds, ...p.keptIds], generated: new Uint8Array(0), heal: p.healed, steps: 0, modelCalls: 0 });
+    const join = joinFor(req, this.options.join);
+    return withJoinCalls(await runTokenLevel(req, { ids: [...req.headIds, ...p.keptIds], generated: new Uint8Array(0), heal: p.healed, steps: 0, modelCalls: 0, join }), join);
   }
 
   /**
@@ -62,7 +66,8 @@ export class HealStrategy implements BoundaryStrategy {
       sets.push(healCandidates(req, rest));
       rest = rest.subarray(Math.min(rest.length, tokenizer.tokenBytes(t).length));
     }
-    return teacherForced(req, [...req.headIds, ...p.keptIds], cont, (i) => sets[i]);
+    const join = joinFor(req, this.options.join);
+    return teacherForced(req, [...req.headIds, ...p.keptIds], cont, (i) => sets[i], join && { join, produced: producedBytes(tokenizer, cont, p.healed.length) });
   }
 
   /** Distribution of the first byte after the cursor under healing's constrained decoding. */

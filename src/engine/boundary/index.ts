@@ -4,14 +4,16 @@
  */
 import { ExactStrategy, type ExactOptions } from './exact';
 import { HealStrategy, type HealOptions } from './heal';
-import { NaiveStrategy } from './naive';
+import { NaiveStrategy, type NaiveOptions } from './naive';
 import type { BoundaryMode, BoundaryStrategy } from './types';
 
 export type { BoundaryMode, BoundaryRequest, BoundaryResult, BoundaryStrategy, ByteDistribution } from './types';
 export { CoverState, DEFAULT_COVER_OPTIONS, type Cover, type CoverOptions, type ExactDistribution } from './covers';
 export { ExactStrategy, DEFAULT_EXACT_OPTIONS, type ExactOptions } from './exact';
 export { HealStrategy, DEFAULT_HEAL_OPTIONS, healPlan, lastPreTokenStart, type HealOptions, type HealPlan } from './heal';
-export { NaiveStrategy } from './naive';
+export { NaiveStrategy, DEFAULT_NAIVE_OPTIONS, type NaiveOptions } from './naive';
+export { SuffixJoin, DEFAULT_JOIN_RULE, gateProbability, withJoinEnd, type JoinContext, type JoinFeatures, type JoinGate, type JoinRule } from './suffixJoin';
+export { cutProbe, suffixProbeBytes, SUFFIX_PROBE, MAX_LEADING_SPACE, type SuffixProbe } from './suffixProbe';
 export { CanonicalTail, validAfter } from './canonical';
 
 export const BOUNDARY_MODES: readonly BoundaryMode[] = ['naive', 'heal', 'exact'];
@@ -21,10 +23,10 @@ export function isBoundaryMode(s: string): s is BoundaryMode {
 }
 
 /** The strategy for a mode, with default settings unless given. */
-export function strategyFor(mode: BoundaryMode, options?: { exact?: Partial<ExactOptions>; heal?: Partial<HealOptions> }): BoundaryStrategy {
+export function strategyFor(mode: BoundaryMode, options?: { exact?: Partial<ExactOptions>; heal?: Partial<HealOptions>; naive?: Partial<NaiveOptions> }): BoundaryStrategy {
   switch (mode) {
     case 'naive':
-      return new NaiveStrategy();
+      return new NaiveStrategy({ ...new NaiveStrategy().options, ...options?.naive });
     case 'heal':
       return new HealStrategy({ ...new HealStrategy().options, ...options?.heal });
     case 'exact':

@@ -6,14 +6,24 @@ import type { ByteDistribution } from './covers';
 import { tokenTables } from './canonical';
 import { runTokenLevel } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
+import { SuffixJoin, type JoinRule } from './suffixJoin';
 import { startsWithIds } from './util';
+
+export interface NaiveOptions {
+  /** END from the model's reading of the suffix at token boundaries (suffixJoin.ts); undefined: the model's own END. */
+  readonly join?: JoinRule;
+}
+
+export const DEFAULT_NAIVE_OPTIONS: NaiveOptions = {};
 
 export class NaiveStrategy implements BoundaryStrategy {
   readonly mode = 'naive' as const;
+  constructor(readonly options: NaiveOptions = DEFAULT_NAIVE_OPTIONS) {}
 
-  generate(req: BoundaryRequest): Promise<BoundaryResult> {
+  async generate(req: BoundaryRequest): Promise<BoundaryResult> {
     const ids = [...req.headIds, ...req.tokenizer.encodeBytes(req.streamBytes)];
-    return runTokenLevel(req, { ids, generated: new Uint8Array(0), steps: 0, modelCalls: 0 });
+    const join = joinFor(req, this.options.join);
+    return withJoinCalls(await runTokenLevel(req, { ids, generated: new Uint8Array(0), steps: 0, modelCalls: 0, join }), join);
   }
 
   /**
@@ -31,7 +41,8 @@ export class NaiveStrategy implements BoundaryStrategy {
     joined.set(target, req.streamBytes.length);
     const full = tokenizer.encodeBytes(joined);
     const cont = startsWithIds(full, prefixIds) ? full.slice(prefixIds.length) : tokenizer.encodeBytes(target);
-    return teacherForced(req, [...req.headIds, ...prefixIds], cont, () => undefined);
+    const join = joinFor(req, this.options.join);
+    return teacherForced(req, [...req.headIds, ...prefixIds], cont, () => undefined, join && { join, produced: producedBytes(tokenizer, cont, 0) });
   }
 
   async nextByteDistribution(req: BoundaryRequest): Promise<ByteDistribution> {
@@ -63,16 +74,36 @@ export function normalise(d: { bytes: Float64Array; stops: Map<number, number> }
   for (const [k, v] of d.stops) d.stops.set(k, v / z);
 }
 
+/** The join rule for a request, when the options have one and the request carries a whole suffix probe. */
+export function joinFor(req: BoundaryRequest, rule: JoinRule | undefined): SuffixJoin | undefined {
+  return req.stopIds.length ? SuffixJoin.create(req, rule) : undefined;
+}
+
+/** A result with the rule's look-ahead calls counted among its model calls. */
+export function withJoinCalls<R extends BoundaryResult>(r: R, join: SuffixJoin | undefined): R {
+  return join?.calls ? { ...r, modelCalls: r.modelCalls + join.calls } : r;
+}
+
+/** Bytes after the cursor once cont[:i] is taken, when the first `before` bytes of cont lie before the cursor. */
+export function producedBytes(tokenizer: BoundaryRequest['tokenizer'], cont: readonly number[], before: number): (i: number) => number {
+  const ends = [0];
+  for (const t of cont) ends.push(ends[ends.length - 1]! + tokenizer.tokenBytes(t).length);
+  return (i) => Math.max(0, ends[Math.min(i, cont.length)]! - before);
+}
+
 /**
  * Sum of log q(ids[i]) along `cont` after `start`, then the first stop
  * token. `allowed(i)` may restrict step i to a set (renormalising over it),
- * as token healing's constraint does.
+ * as token healing's constraint does. With `join`, every step after the
+ * first byte after the cursor gives END the rule's probability and the
+ * tokens the rest in the model's proportions, as decoding does.
  */
 export async function teacherForced(
   req: BoundaryRequest,
   start: readonly number[],
   cont: readonly number[],
   allowed: (i: number) => readonly number[] | undefined,
+  join?: { readonly join: SuffixJoin; readonly produced: (i: number) => number },
 ): Promise<number> {
   const ids = [...start];
   let lp = 0;
@@ -83,7 +114,11 @@ export async function teacherForced(
     const t = steps[i]!;
     let l = row[t]!;
     const set = i < cont.length ? allowed(i) : undefined;
-    if (set) {
+    if (join && !set && join.produced(i) > 0) {
+      const m = join.join.rowMasses(row, req.stopIds);
+      const e = await join.join.pEnd(join.join.rule.tokenLevel, { anchor: ids, tail: new Uint8Array(0), tailIds: [], coverShare: 0 }, m.stop, m.first, undefined, req.signal);
+      l = i < cont.length ? l + Math.log1p(-e) - Math.log(Math.max(1e-300, 1 - m.stop)) : Math.log(e);
+    } else if (set) {
       if (!set.includes(t)) return -Infinity;
       let z = 0;
       for (const a of set) z += Math.exp(row[a]!);

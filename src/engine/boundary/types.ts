@@ -30,6 +30,12 @@ export interface BoundaryRequest {
   /** Uniform [0,1) source for sampling; seeded in tests/eval. */
   readonly random?: () => number;
   readonly signal?: AbortSignal;
+  /**
+   * The start of the text after the cursor, as bytes (suffixProbeBytes):
+   * with a join rule in the strategy's options, the middle ends where the
+   * model finds the suffix follows (suffixJoin.ts).
+   */
+  readonly after?: Uint8Array;
 }
 
 export interface BoundaryResult {
@@ -43,7 +49,7 @@ export interface BoundaryResult {
   readonly steps: number;
   /**
    * Generation ended because the text so far joins the text after the cursor
-   * (the ensemble's END gate read the suffix): the text is meant to be
+   * (the ensemble's END gate or the join rule read the suffix): the text is meant to be
    * inserted as it is, so post-processing must not cut it to one word or line.
    */
   readonly joinsSuffix?: boolean;

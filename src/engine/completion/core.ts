@@ -12,6 +12,8 @@ import { seededRandom } from './sampling';
 import { createStopAt, finalizeCompletion, type CompletionContext, type ErrorCounter } from '../syntax/postprocess';
 import { completeUtf8Length, deferredRule, finishText, firstOf, maxLinesRule, repetitionRule, type StopRule } from './stops';
 import { StrategySet } from './strategies';
+import { suffixProbeBytes } from '../boundary/suffixProbe';
+import { usesJoinRule } from '../boundary/suffixJoin';
 import type { EnsembleHost, EnsembleMode } from '../ensemble/host';
 
 /** What the editor (or CLI) asks for. Strings are UTF-16, as the editor has them. */
@@ -141,17 +143,21 @@ export class CompletionCore {
       topP: req.topP ?? 1,
       random: seededRandom(req.seed ?? Math.floor(Math.random() * 2 ** 31)),
       signal,
+      // The start of the suffix: a strategy with the join rule ends the middle where it follows (boundary/suffixJoin.ts).
+      after: suffixProbeBytes(prompt.suffixText),
     };
     // The cache ensemble finds where its text joins the suffix (its END gate), often just past
     // the word or bracket the syntax rules stop at: those rules wait a few bytes for the join
     // (the text is cut where they fired unless it ends at the join; finalizeCompletion).
-    const waiting = req.ensemble === 'cache' ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
+    // The join rule does the same for a plain mode.
+    const joins = req.ensemble === 'cache' || ((req.ensemble ?? 'off') === 'off' && usesJoinRule(strategy));
+    const waiting = joins ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
     const ensembleRequest = waiting ? { ...request, stopAt: firstOf(...limits, waiting) } : request;
     const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, ensembleRequest, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
     if (mixed) strategy = mixed.strategy;
     let result;
     try {
-      result = await strategy.generate(mixed?.request ?? request);
+      result = await strategy.generate(mixed?.request ?? ensembleRequest);
     } catch (err) {
       if (err instanceof CancelledError || signal?.aborted || strategy.mode === 'naive') throw err;
       // A strategy bug must not take completions down: log (once per mode) and fall back.

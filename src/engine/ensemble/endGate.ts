@@ -14,6 +14,7 @@
  */
 import type { ByteCacheModel } from './cacheModel';
 import { END } from './mixture';
+import { cutProbe } from '../boundary/suffixProbe';
 
 /**
  * P(END) = σ(bias + model·ln P_model(END) + first·l_0 + sum·Σ_j l_j), with
@@ -41,24 +42,8 @@ export interface EndGate {
  */
 export const DEFAULT_END_GATE: EndGate = { bias: 2.11, model: 0.02, first: 0.22, sum: 0.216 };
 
-/** Suffix bytes after its leading whitespace whose likelihood the gate reads. */
-export const SUFFIX_PROBE = 8;
-/** Most leading whitespace of the suffix read before the probe. */
-export const MAX_LEADING_SPACE = 64;
-
-/**
- * Characters of the text after the cursor that callers pass as `after`: every
- * character is at least one byte, so this holds a whole probe
- * (MAX_LEADING_SPACE + SUFFIX_PROBE bytes) with room to spare, and a
- * surrogate pair split at the cut lies beyond it.
- */
-const PROBE_CHARS = 96;
-const utf8 = new TextEncoder();
-
-/** The start of the text after the cursor, as the bytes a SuffixEnd reads. */
-export function suffixProbeBytes(suffix: string): Uint8Array {
-  return utf8.encode(suffix.slice(0, PROBE_CHARS));
-}
+// The probe's shape is shared with the model's own join rule (boundary/suffixJoin.ts).
+export { MAX_LEADING_SPACE, SUFFIX_PROBE, suffixProbeBytes } from '../boundary/suffixProbe';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -77,10 +62,9 @@ export class SuffixEnd {
     after: Uint8Array,
     readonly gate: EndGate = DEFAULT_END_GATE,
   ) {
-    let lead = 0;
-    while (lead < after.length && lead < MAX_LEADING_SPACE && isSpace(after[lead]!)) lead++;
-    this.suffix = after.slice(0, lead + SUFFIX_PROBE);
-    this.complete = lead < after.length && this.suffix.length === lead + SUFFIX_PROBE;
+    const probe = cutProbe(after);
+    this.suffix = probe.bytes;
+    this.complete = probe.complete;
   }
 
   /**
@@ -123,8 +107,6 @@ export class SuffixEnd {
     return sigmoid(z);
   }
 }
-
-const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
 /**
  * `mixed` (a symbol distribution) with END set to `pEnd` and the bytes scaled

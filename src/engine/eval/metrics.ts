@@ -25,6 +25,16 @@ export function editSimilarity(a: string, b: string): number {
   return n === 0 ? 1 : 1 - levenshtein(a, b) / n;
 }
 
+/**
+ * Paired exact matches of the modes: cell [a][b] counts the cases mode a
+ * got right and mode b got wrong (with [b][a], the discordant pairs a
+ * sign test reads).
+ */
+export function pairedWins(stats: ReadonlyArray<Pick<ModeStats, 'matched'>>): number[][] {
+  const sets = stats.map((s) => new Set(s.matched));
+  return sets.map((a) => sets.map((b) => [...a].filter((i) => !b.has(i)).length));
+}
+
 /** One mode's line of `subword eval --json`. */
 export interface ModeSummary {
   exact_match: number;
@@ -48,9 +58,15 @@ export class ModeStats {
   private tested = 0;
   private ms = 0;
 
+  /** Indices (in the order added) of the cases this mode matched exactly: paired comparisons between modes. */
+  readonly matched: number[] = [];
+
   add(r: { completion: string; truth: string; logProb: number | undefined; truthBytes: number; ms: number; passed?: boolean }): void {
     this.n++;
-    if (r.completion === r.truth) this.exact++;
+    if (r.completion === r.truth) {
+      this.exact++;
+      this.matched.push(this.n - 1);
+    }
     this.edit += editSimilarity(r.completion, r.truth);
     if (r.logProb !== undefined) {
       if (Number.isFinite(r.logProb)) {

@@ -9,8 +9,8 @@ import type { BoundaryMode, BoundaryRequest, BoundaryResult, BoundaryStrategy } 
 import type { EvalCase } from './cases';
 import { ModeStats, type ModeSummary } from './metrics';
 
-/** The parts of a boundary request that depend on the case (the FIM prompt). */
-export type CasePrompt = Pick<BoundaryRequest, 'model' | 'tokenizer' | 'headIds' | 'streamBytes' | 'stopIds'>;
+/** The parts of a boundary request that depend on the case (the FIM prompt, and the suffix probe for the join rule). */
+export type CasePrompt = Pick<BoundaryRequest, 'model' | 'tokenizer' | 'headIds' | 'streamBytes' | 'stopIds' | 'after'>;
 
 /** A mode name: a boundary mode, or an ensemble mode the caller's `strategy` knows (e.g. `exact+cache`). */
 export type EvalMode = BoundaryMode | (string & {});
