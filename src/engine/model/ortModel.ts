@@ -315,9 +315,6 @@ interface RunOptions {
 }
 
 /** Store slots allocated beyond a prefill, for the completion that follows it. */
-/** Most values per head copied element by element in store() (a decode step's head: 64-128). */
-const SMALL_COPY = 256;
-
 const RESERVE_AHEAD = 64;
 
 /**
@@ -697,8 +694,16 @@ export class OrtNextTokenModel implements NextTokenModel {
   /** normalize() for rows of several runs' logits, in one LogSoftmax call. */
   private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number]>): Promise<Float32Array[]> {
     if (!parts.length) return [];
-    // Normalised in the model's own graph: the rows are read where they are.
-    if (this.layout.hasLogProbs) return parts.map(([l, r]) => (l.data as Float32Array).subarray(r * l.dims[2]!, (r + 1) * l.dims[2]!));
+    // Normalised in the model's own graph: the rows are read where they are, or copied out when
+    // they are a few of a batch's many (a view would keep the whole output alive, e.g. 4 MB for 16 covers x 8 positions).
+    if (this.layout.hasLogProbs) {
+      return parts.map(([l, r]) => {
+        const data = l.data as Float32Array;
+        const V = l.dims[2]!;
+        const rows = data.length / V;
+        return rows === 1 ? data.subarray(0, V) : data.slice(r * V, (r + 1) * V);
+      });
+    }
     const n = this.normalizer;
     const V = parts[0]![0].dims[2]!;
     if (!n || parts.some(([l]) => l.type !== 'float32' || l.dims[2] !== n.width)) return parts.map(([l, r]) => logSoftmaxRow(l.data as Float32Array | Uint16Array, r * l.dims[2]!, l.dims[2]!, l.type === 'float16'));
@@ -758,7 +763,10 @@ export class OrtNextTokenModel implements NextTokenModel {
     // JS buffer, and the presents are most of the bytes.
     // The rows come from the appended log-softmax output when there is one (fetched in place of the logits).
     const rowsName = this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits';
-    const fetched = await this.session.run(feeds, [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)]);
+    const names = [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)];
+    // A decode step's new keys/values go into the same buffers every time (store() copies them out
+    // at once): a dozen fewer allocations per step for the garbage collector.
+    const fetched = opts.fetch === 'new' && B === 1 && width === 1 ? await this.session.run(feeds, this.decodeFetches(rowsName)) : await this.session.run(feeds, names);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
@@ -883,6 +891,17 @@ export class OrtNextTokenModel implements NextTokenModel {
     return Math.min(this.contextLength, Math.max(cap, Math.ceil((((this.storeBuffers?.[0]?.length ?? 0) / (H * D)) * 3) / 2)));
   }
 
+  private decodeOutputs: Record<string, ort.Tensor | null> | undefined;
+  /** Fetches for a one-token run into the store: the rows, and reused buffers for the new keys/values. */
+  private decodeFetches(rowsName: string): Record<string, ort.Tensor | null> {
+    if (!this.decodeOutputs) {
+      const { kvHeads: H, headDim: D, kvType } = this.layout;
+      this.decodeOutputs = { [rowsName]: null };
+      for (const n of this.layout.newKvNames!) this.decodeOutputs[n] = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(H * D) : new Float32Array(H * D), [1, H, 1, D]);
+    }
+    return this.decodeOutputs;
+  }
+
   /** Writes a run's new keys/values (S tokens from slot `at`) into the store. */
   private store(out: ort.InferenceSession.OnnxValueMapType, at: number, S: number): void {
     const { kvHeads: H, headDim: D } = this.layout;
@@ -890,14 +909,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.layout.newKvNames!.forEach((name, i) => {
       const nw = out[name]!.data as KvData;
       const dst = this.cache.tensors[i]!.data as KvData;
-      const n = S * D;
-      for (let h = 0; h < H; h++) {
-        const from = h * n;
-        const to = (h * cap + at) * D;
-        // A decode step's few values per head: a plain loop beats a subarray view (an allocation) plus set().
-        if (n <= SMALL_COPY) for (let j = 0; j < n; j++) dst[to + j] = nw[from + j]!;
-        else dst.set(nw.subarray(from, from + n), to);
-      }
+      for (let h = 0; h < H; h++) dst.set(nw.subarray(h * S * D, (h + 1) * S * D), (h * cap + at) * D);
     });
   }
 }
