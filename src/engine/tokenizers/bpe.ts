@@ -757,7 +757,8 @@ export class BpeTokenizer implements Tokenizer {
 
   tokenBytes(id: number): Uint8Array {
     if (!(id >= 0 && id < this.vocabSize)) return new Uint8Array(0);
-    return this.bytes.slice(this.offs[id]!, this.offs[id + 1]!);
+    // A view, not a copy: exact mode and the join rule read thousands of tokens' bytes per completion.
+    return this.bytes.subarray(this.offs[id]!, this.offs[id + 1]!);
   }
 
   /** Byte length of one token (0 for unknown ids). */

@@ -25,7 +25,10 @@ export interface Tokenizer {
   /** Ids plus the byte offset where each token starts (same length as ids). */
   encodeWithOffsets(text: string): { ids: number[]; offsets: number[] };
 
-  /** Bytes of one token (specials: the UTF-8 of their text). */
+  /**
+   * Bytes of one token (specials: the UTF-8 of their text). May be a view of
+   * the tokenizer's own tables: read it, never write to it or transfer it.
+   */
   tokenBytes(id: number): Uint8Array;
   /** Concatenated bytes of ids. */
   decodeBytes(ids: readonly number[]): Uint8Array;
