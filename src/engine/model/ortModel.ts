@@ -553,7 +553,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (common === ids.length && common === this.cache.ids.length && this.cache.last) {
       this.stats.cacheHits++;
       this.stats.tokensReused += common;
-      return this.cache.last.slice();
+      return this.cache.last;
     }
     // The last token must go through the model to produce its logits.
     if (common >= ids.length) common = ids.length - 1;
@@ -587,7 +587,8 @@ export class OrtNextTokenModel implements NextTokenModel {
       }
     }
     this.cache.last = last;
-    return last!.slice();
+    // Shared with the cache, not copied (NextTokenModel: rows are read-only).
+    return last!;
   }
 
   private async batch(sequences: ReadonlyArray<readonly number[]>, signal?: AbortSignal): Promise<Float32Array[]> {

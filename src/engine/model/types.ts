@@ -13,7 +13,8 @@ export interface NextTokenModel {
    * Next-token log-probabilities (natural log, length vocabSize) after `ids`.
    * Implementations reuse cached keys/values for the longest common prefix
    * with earlier calls, so a call that extends the previous one by a token
-   * costs one decode step.
+   * costs one decode step. The row may be shared with the implementation's
+   * cache (a repeated call returns the same array): read it, never write it.
    */
   nextTokenLogProbs(ids: readonly number[], signal?: AbortSignal): Promise<Float32Array>;
   /**
