@@ -11,7 +11,7 @@
  */
 import type { ByteDistribution } from './covers';
 import { joinFor, normalise, producedBytes, rowToBytes, teacherForced, withJoinCalls } from './naive';
-import type { JoinRule } from './suffixJoin';
+import { DEFAULT_JOIN_RULE, type JoinRule } from './suffixJoin';
 import { healCandidates, runTokenLevel } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
 import { concatBytes, startsWithIds } from './util';
@@ -23,7 +23,8 @@ export interface HealOptions {
   readonly join?: JoinRule;
 }
 
-export const DEFAULT_HEAL_OPTIONS: HealOptions = { maxBackup: 4 };
+// The join rule on: on the 600 clean held-out holes exact match 21 -> 28, bits per byte 1.267 -> 1.165 (suffixJoin.ts).
+export const DEFAULT_HEAL_OPTIONS: HealOptions = { maxBackup: 4, join: DEFAULT_JOIN_RULE };
 
 /** How a prompt is healed: the kept stream ids and the removed bytes. */
 export interface HealPlan {

@@ -6,7 +6,7 @@ import type { ByteDistribution } from './covers';
 import { tokenTables } from './canonical';
 import { runTokenLevel } from './tokenLevel';
 import type { BoundaryRequest, BoundaryResult, BoundaryStrategy } from './types';
-import { SuffixJoin, type JoinRule } from './suffixJoin';
+import { DEFAULT_JOIN_RULE, SuffixJoin, type JoinRule } from './suffixJoin';
 import { startsWithIds } from './util';
 
 export interface NaiveOptions {
@@ -14,7 +14,8 @@ export interface NaiveOptions {
   readonly join?: JoinRule;
 }
 
-export const DEFAULT_NAIVE_OPTIONS: NaiveOptions = {};
+// The join rule on: on the 600 clean held-out holes exact match 4 -> 7, bits per byte 1.749 -> 1.668 (suffixJoin.ts).
+export const DEFAULT_NAIVE_OPTIONS: NaiveOptions = { join: DEFAULT_JOIN_RULE };
 
 export class NaiveStrategy implements BoundaryStrategy {
   readonly mode = 'naive' as const;

@@ -100,14 +100,14 @@ export async function runTokenLevel(req: BoundaryRequest, st: TokenLoopState): P
       // END from the join rule; the tokens share the rest in the model's proportions.
       t = chooseFree(row, width, ordinary, st.valid, req);
       if (t === undefined) return done('stop-token');
-      if (await joinEnds(st.join, req, ids, row, t)) return { ...done('stop-token'), joinsSuffix: true };
+      if (await joinEnds(st.join, req, ids, row, t)) return { ...done('stop-token'), joinsSuffix: st.join.readsJoin };
       const cut = st.joinInToken ? await joinInside(st.join, req, ids, row, t) : 0;
       if (cut > 0) {
         out = concatBytes(out, tokenizer.tokenBytes(t).subarray(0, cut));
         steps++;
         const keep = req.stopAt?.(out);
         if (keep !== undefined) return { ...done('stop-rule'), bytes: out.slice(0, Math.max(0, Math.min(out.length, keep))) };
-        return { ...done('stop-token'), joinsSuffix: true };
+        return { ...done('stop-token'), joinsSuffix: st.join.readsJoin };
       }
     } else {
       t = chooseFree(row, width, include, st.valid ? (id) => stops.has(id) || st.valid!(id) : undefined, req);

@@ -94,6 +94,19 @@ test('with the rule the next-symbol distribution stays normalised, END holding t
   assert.ok(Math.abs(w.bytes[7]! - 0.15) < 1e-12 && Math.abs(w.bytes[9]! - 0.25) < 1e-12 && w.stops.get(1) === 0.6);
 });
 
+test('an END the rule decides without the suffix reading as what follows is not a join: the editor still merges it into the suffix', async () => {
+  // The cursor inside "Item", whose rest is the suffix: the true middle is empty.
+  const prefix = 'package store\n\ntype Item struct {\n\tSKU      string\n\tQuantity int\n}\n\ntype Store struct {\n\titems map[string]*Item\n}\n\nfunc (s *Store) Add(item *I';
+  const suffix = 'tem) {\n\tif existing, ok := s.items[item.SKU]; ok {\n\t\texisting.Quantity += item.Quantity\n\t\treturn\n\t}\n\ts.items[item.SKU] = item\n}\n';
+  const r = await new NaiveStrategy({ join: DEFAULT_JOIN_RULE }).generate(request(prefix, suffix, 8));
+  // The token-level gate ends after "tem" (the model's END and an uncertain next token), but "tem) {" does not read as following "Item".
+  assert.equal(dec.decode(r.bytes), 'tem');
+  assert.equal(r.stoppedBy, 'stop-token');
+  assert.equal(r.joinsSuffix, false);
+  const shown = await core.complete({ prefix, suffix, languageId: 'go', boundary: 'naive', maxTokens: 8, temperature: 0 });
+  assert.ok(!shown.text.endsWith('tem'), `ghost text ${JSON.stringify(shown.text)} repeats the suffix`);
+});
+
 test('greedy decoding asks the look-ahead only where END could win', async () => {
   const req = request(USER, USER_SUFFIX);
   const rule = SuffixJoin.create(req, DEFAULT_JOIN_RULE)!;
