@@ -34,6 +34,8 @@ export interface LoadOptions {
    * createSession); off normalises in a session of its own (benchmarks).
    */
   readonly logProbsInGraph?: boolean;
+  /** See OrtModelOptions.freshPrefillRatio (benchmarks). */
+  readonly freshPrefillRatio?: number;
 }
 
 export interface LoadedModel {
@@ -102,7 +104,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
     }
     const window = options.contextLength ?? DEFAULT_CONTEXT_WINDOW;
     if (window > 0) contextLength = Math.min(contextLength, Math.max(16, Math.floor(window)));
-    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength, batchSharedLimit: options.batchSharedLimit, cacheMode: options.cacheMode });
+    model = new OrtNextTokenModel(session, layout, width ?? tokenizer.vocabSize, { contextLength, batchSharedLimit: options.batchSharedLimit, cacheMode: options.cacheMode, freshPrefillRatio: options.freshPrefillRatio });
     await model.probe(folder.modelPath);
     const format = chooseFimFormat(tokenizer, m?.fimFormat, logger, name);
     const loadMs = performance.now() - t0;

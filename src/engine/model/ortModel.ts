@@ -217,6 +217,11 @@ export interface OrtModelOptions {
    * when the graph returns new_key_values.
    */
   readonly cacheMode?: 'auto' | 'mask' | 'copy';
+  /**
+   * A prompt whose new part is more than this many times the part it shares
+   * with the cache is prefilled from scratch (default 4; Infinity: never).
+   */
+  readonly freshPrefillRatio?: number;
 }
 
 /**
@@ -360,6 +365,7 @@ export class OrtNextTokenModel implements NextTokenModel {
   private storeBuffers: KvData[] | undefined;
   /** LogSoftmax in onnxruntime (see logSoftmaxGraph.ts) for float32 logits of this width; JS without it. */
   private normalizer: { session: ort.InferenceSession; width: number } | undefined;
+  private readonly freshPrefillRatio: number;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -374,6 +380,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.batchSharedLimit = options.batchSharedLimit ?? 128;
     this.maxDeadSlots = options.maxDeadSlots ?? 32;
     this.cacheMode = options.cacheMode ?? 'auto';
+    this.freshPrefillRatio = options.freshPrefillRatio ?? 4;
     this.cache = this.emptyCache();
   }
 
@@ -557,6 +564,11 @@ export class OrtNextTokenModel implements NextTokenModel {
     }
     // The last token must go through the model to produce its logits.
     if (common >= ids.length) common = ids.length - 1;
+    // A prompt that shares only its first few tokens (the FIM header: the cursor moved to another
+    // place or file) is computed afresh: a prefill against the store attends to all of its slots,
+    // masked ones included (+35% time measured on 512-token prompts), while recomputing a short
+    // shared part costs little.
+    if (this.slotStore && common > 0 && common * this.freshPrefillRatio < ids.length - common) common = 0;
     if (common > 0) this.stats.cacheHits++;
     this.stats.tokensReused += common;
     this.rewind(common);

@@ -209,3 +209,32 @@ test('in-place store: one buffer per tensor for the runner\'s life, through rese
     await plain.model.dispose();
   }
 });
+
+test('in-place store: a prompt that shares only its first tokens with the cache is prefilled afresh, with the same logits', async () => {
+  const ref = JSON.parse(readFileSync(join(INPLACE, 'reference.json'), 'utf8')) as Reference;
+  const fresh = await loadModel(INPLACE, { logger: silentLogger });
+  const never = await loadModel(INPLACE, { logger: silentLogger, freshPrefillRatio: Infinity });
+  try {
+    const a = ref.ids.slice(0, 24);
+    // Same first two tokens, then 20 others: the cursor moved elsewhere.
+    const b = [...a.slice(0, 2), ...a.slice(2, 22).map((t) => (t + 7) % 50)];
+    const reused = async (model: typeof fresh.model, ids: number[]) => {
+      const before = model.stats.tokensReused;
+      const row = await model.nextTokenLogProbs(ids);
+      return { row, reused: model.stats.tokensReused - before };
+    };
+    await fresh.model.nextTokenLogProbs(a);
+    await never.model.nextTokenLogProbs(a);
+    const f = await reused(fresh.model, b);
+    const n = await reused(never.model, b);
+    assert.equal(f.reused, 0, 'computed from scratch');
+    assert.equal(n.reused, 2, 'the shared tokens reused');
+    assert.ok(maxAbsDiff(f.row, n.row) < 1e-4);
+    // Typing on (a long shared part, one new token) still reuses the cache.
+    const c = await reused(fresh.model, [...b, 3]);
+    assert.equal(c.reused, b.length);
+  } finally {
+    await fresh.model.dispose();
+    await never.model.dispose();
+  }
+});
