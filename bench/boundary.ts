@@ -3,12 +3,15 @@
  * naive) through the completion core, on cursor positions cut at random
  * characters in held-out files (test/fixtures/eval/heldout-spans.jsonl, made
  * from the corpus's test split). Modes run side by side on each position, in
- * rotating order so that none always finds the other's KV cache warm.
+ * rotating order so that none always finds the other's KV cache warm. Then
+ * cold: the completion benchmark's positions (bench/positions.ts), each
+ * request on an empty KV cache, as when the cursor lands somewhere new.
  *
  * Environment: SUBWORD_BENCH_MODEL (model folder; default the bundled model,
  * else the random-weight fixture, said in the output), SUBWORD_BENCH_POSITIONS
  * (default 60), SUBWORD_BENCH_MAX_TOKENS (default 32), SUBWORD_BENCH_WINDOW (context
- * window in tokens; default the engine's, 0 = the model's full context).
+ * window in tokens; default the engine's, 0 = the model's full context),
+ * SUBWORD_BENCH_COLD_POSITIONS (default 100).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import { parseCases } from '../src/engine/eval/cases';
 import { silentLogger } from '../src/engine/log';
 import { loadModel } from '../src/engine/model/load';
 import { BUNDLED_MODEL_NAME } from '../src/engine/models';
+import { drawPositions, heldOutFiles } from './positions';
 import { BENCHES } from './registry';
 import { percentile, printTable } from './util';
 
@@ -62,7 +66,34 @@ BENCHES.push({
       }),
     );
     const perCase = ms.get('exact')!.map((v, i) => v / heal[i]!);
-    console.log(`\nexact / heal per position: median ${percentile(perCase, 50).toFixed(2)}x, p90 ${percentile(perCase, 90).toFixed(2)}x (target: at most 1.5x)`);
+    console.log(`\nexact / heal per position: median ${percentile(perCase, 50).toFixed(2)}x, p90 ${percentile(perCase, 90).toFixed(2)}x`);
+
+    // Cold: the completion benchmark's cursor positions, every request on an empty KV cache, as
+    // when the cursor lands somewhere new (the warm table above: the prompt was cached by the
+    // mode before, as when typing on).
+    const { files, source } = heldOutFiles();
+    const nCold = Number(process.env.SUBWORD_BENCH_COLD_POSITIONS ?? 100);
+    const positions = drawPositions(files, nCold, 42);
+    console.log(`\nCold: the first ${nCold} of the completion benchmark's positions (seed 42, ${source}), single-line completions at most 48 tokens, each request on an empty KV cache, modes in rotating order\n`);
+    const cold = new Map<BoundaryMode, number[]>(modes.map((m) => [m, []]));
+    for (let i = 0; i < positions.length; i++) {
+      const pos = positions[i]!;
+      for (const m of modes.map((_, j) => modes[(i + j) % modes.length]!)) {
+        loaded.model.resetCache();
+        const r = await core.complete({ prefix: pos.file.text.slice(0, pos.offset), suffix: pos.file.text.slice(pos.offset), languageId: pos.file.lang, boundary: m, maxTokens: 48, maxLines: 1 });
+        cold.get(m)!.push(r.ms);
+      }
+    }
+    const coldHeal = cold.get('heal')!;
+    printTable(
+      ['mode', 'median ms', 'p90 ms', 'mean ms', 'median / heal', 'mean / heal'],
+      modes.map((m) => {
+        const v = cold.get(m)!;
+        return [m, median(v), percentile(v, 90), mean(v), median(v) / median(coldHeal), mean(v) / mean(coldHeal)];
+      }),
+    );
+    const coldPerCase = cold.get('exact')!.map((v, i) => v / coldHeal[i]!);
+    console.log(`\nexact / heal per position, cold: median ${percentile(coldPerCase, 50).toFixed(2)}x, p90 ${percentile(coldPerCase, 90).toFixed(2)}x (target: at most 1.5x on these positions)`);
     await loaded.model.dispose();
   },
 });

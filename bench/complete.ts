@@ -8,7 +8,7 @@
  * memory soak; default 10000, 0 skips it), SUBWORD_BENCH_SOAK_ONLY=1 (only
  * the soak), SUBWORD_BENCH_QUICK=1 (small counts for a smoke run).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,7 +16,6 @@ import * as ort from 'onnxruntime-node';
 import { InProcessBackend } from '../src/engine/completion/backend';
 import { CompletionCore } from '../src/engine/completion/core';
 import { CompletionEngine } from '../src/engine/completion/engine';
-import { seededRandom } from '../src/engine/completion/sampling';
 import { silentLogger } from '../src/engine/log';
 import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { CancelledError } from '../src/engine/model/types';
@@ -25,70 +24,11 @@ import { locateModelFolder } from '../src/engine/model/manifest';
 import { LOG_PROBS_OUTPUT } from '../src/engine/model/logSoftmaxGraph';
 import { createSession, inspectGraph } from '../src/engine/model/ortModel';
 import { BENCHES } from './registry';
+import { drawPositions, heldOutFiles, type Position } from './positions';
 import { percentile, printTable } from './util';
 
 const ROOT = join(__dirname, '..');
 const quick = process.env.SUBWORD_BENCH_QUICK === '1';
-
-interface SourceFile {
-  readonly lang: string;
-  readonly path: string;
-  readonly text: string;
-}
-
-const EXT_LANG: Record<string, string> = { '.py': 'python', '.js': 'javascript', '.ts': 'typescript', '.mjs': 'javascript' };
-
-/**
- * Held-out test files from the training corpus (tools/train writes
- * .corpus-cache/corpus/test.jsonl); without it, real source files installed
- * on this machine (said in the output).
- */
-function heldOutFiles(): { files: SourceFile[]; source: string } {
-  const jsonl = join(ROOT, '.corpus-cache', 'corpus', 'test.jsonl');
-  if (existsSync(jsonl)) {
-    const files = readFileSync(jsonl, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SourceFile)
-      .filter((f) => ['python', 'javascript', 'typescript'].includes(f.lang) && f.text.length > 200);
-    return { files, source: `${files.length} held-out test files from .corpus-cache/corpus/test.jsonl (never trained on)` };
-  }
-  const files: SourceFile[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth > 3 || files.length >= 400) return;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p, depth + 1);
-      else {
-        const lang = EXT_LANG[name.slice(name.lastIndexOf('.'))];
-        if (lang && st.size > 500 && st.size < 200_000) files.push({ lang, path: p, text: readFileSync(p, 'utf8') });
-      }
-    }
-  };
-  for (const d of ['/usr/lib/python3.11', '/usr/lib/python3/dist-packages']) if (existsSync(d)) walk(d, 0);
-  return { files, source: `${files.length} source files from /usr/lib/python3* (no held-out split found; NOT guaranteed unseen by the model)` };
-}
-
-interface Position {
-  readonly file: SourceFile;
-  readonly offset: number;
-}
-
-/** Random characters (never inside a surrogate pair), mid-identifier included. */
-function drawPositions(files: readonly SourceFile[], n: number, seed: number): Position[] {
-  const rnd = seededRandom(seed);
-  const out: Position[] = [];
-  while (out.length < n) {
-    const file = files[Math.floor(rnd() * files.length)]!;
-    let offset = 1 + Math.floor(rnd() * (file.text.length - 1));
-    const c = file.text.charCodeAt(offset);
-    if (c >= 0xdc00 && c <= 0xdfff) offset++;
-    out.push({ file, offset });
-  }
-  return out;
-}
 
 function rssMb(): number {
   return process.memoryUsage().rss / 2 ** 20;
