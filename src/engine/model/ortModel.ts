@@ -782,9 +782,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     // The rows come from the appended log-softmax output when there is one (fetched in place of the logits).
     const rowsName = this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits';
     const names = [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)];
-    // A decode step's new keys/values go into the same buffers every time (store() copies them out
-    // at once): a dozen fewer allocations per step for the garbage collector.
-    const fetched = opts.fetch === 'new' && B === 1 && width === 1 ? await this.session.run(feeds, this.decodeFetches(rowsName)) : await this.session.run(feeds, names);
+    const fetched = await this.session.run(feeds, names);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
@@ -907,17 +905,6 @@ export class OrtNextTokenModel implements NextTokenModel {
     const perSlot = 2 * nLayer * H * D * (this.layout.kvType === 'float16' ? 2 : 4);
     if (this.contextLength * perSlot <= STORE_UPFRONT_BYTES) return this.contextLength;
     return Math.min(this.contextLength, Math.max(cap, Math.ceil((((this.storeBuffers?.[0]?.length ?? 0) / (H * D)) * 3) / 2)));
-  }
-
-  private decodeOutputs: Record<string, ort.Tensor | null> | undefined;
-  /** Fetches for a one-token run into the store: the rows, and reused buffers for the new keys/values. */
-  private decodeFetches(rowsName: string): Record<string, ort.Tensor | null> {
-    if (!this.decodeOutputs) {
-      const { kvHeads: H, headDim: D, kvType } = this.layout;
-      this.decodeOutputs = { [rowsName]: null };
-      for (const n of this.layout.newKvNames!) this.decodeOutputs[n] = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(H * D) : new Float32Array(H * D), [1, H, 1, D]);
-    }
-    return this.decodeOutputs;
   }
 
   /** Writes a run's new keys/values (S tokens from slot `at`) into the store. */
