@@ -41,7 +41,7 @@ import type { NextTokenModel } from '../model/types';
 import type { Tokenizer } from '../tokenizers/types';
 import { tokenTables } from './canonical';
 import { cutProbe } from './suffixProbe';
-import type { BoundaryRequest, BoundaryStrategy, ByteDistribution } from './types';
+import type { BoundaryRequest, ByteDistribution } from './types';
 import { concatBytes, type LogProbRow } from './util';
 
 /** Constants of one join gate (natural log for END, bits for the suffix terms). */
@@ -264,11 +264,6 @@ export class SuffixJoin {
    * would be kept). Set by every pEnd() call.
    */
   readsJoin = false;
-}
-
-/** Whether a strategy's options carry a join rule (it may end the middle at the suffix join). */
-export function usesJoinRule(strategy: BoundaryStrategy): boolean {
-  return (strategy as { readonly options?: { readonly join?: unknown } }).options?.join !== undefined;
 }
 
 /**

@@ -13,7 +13,6 @@ import { createStopAt, finalizeCompletion, type CompletionContext, type ErrorCou
 import { completeUtf8Length, deferredRule, finishText, firstOf, maxLinesRule, repetitionRule, type StopRule } from './stops';
 import { StrategySet } from './strategies';
 import { suffixProbeBytes } from '../boundary/suffixProbe';
-import { usesJoinRule } from '../boundary/suffixJoin';
 import type { EnsembleHost, EnsembleMode } from '../ensemble/host';
 
 /** What the editor (or CLI) asks for. Strings are UTF-16, as the editor has them. */
@@ -149,15 +148,15 @@ export class CompletionCore {
     // The cache ensemble finds where its text joins the suffix (its END gate), often just past
     // the word or bracket the syntax rules stop at: those rules wait a few bytes for the join
     // (the text is cut where they fired unless it ends at the join; finalizeCompletion).
-    // The join rule does the same for a plain mode.
-    const joins = req.ensemble === 'cache' || ((req.ensemble ?? 'off') === 'off' && usesJoinRule(strategy));
-    const waiting = joins ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
+    // A plain mode's join rule does not wait: on the 600 clean holes the 8-byte wait took exact's
+    // editor-path exact matches from 24 to 25 for 2.5 more model calls per completion (10.0 vs 7.5).
+    const waiting = req.ensemble === 'cache' ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
     const ensembleRequest = waiting ? { ...request, stopAt: firstOf(...limits, waiting) } : request;
     const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, ensembleRequest, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
     if (mixed) strategy = mixed.strategy;
     let result;
     try {
-      result = await strategy.generate(mixed?.request ?? ensembleRequest);
+      result = await strategy.generate(mixed?.request ?? request);
     } catch (err) {
       if (err instanceof CancelledError || signal?.aborted || strategy.mode === 'naive') throw err;
       // A strategy bug must not take completions down: log (once per mode) and fall back.
