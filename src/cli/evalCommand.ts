@@ -42,7 +42,7 @@ so the modes differ only in how they treat the cursor.
 Options:
   --boundary LIST      modes, comma-separated (default naive,heal,exact); MODE+join /
                        MODE-join: the mode with the join rule (END from the model's
-                       reading of the suffix) on / off whatever its default; byte-level
+                       reading of the suffix; on by default) on / off; byte-level
                        ensembles: cache, exact+cache, model2, exact+model2,
                        exact+model2+cache
   --model2 DIR         second model folder (any tokenizer) for the model2 modes
