@@ -46,9 +46,9 @@ test('withEnd: END set, bytes keep their ratios, the sum stays 1 (1e-12), also f
   }
 });
 
-/** Holes cut at seeded random characters of a real source file, the cache filled as the eval fills it. */
+/** Holes cut at seeded random characters of a real source file (a frozen copy), the cache filled as the eval fills it. */
 function holes(n: number): Array<{ prefix: Uint8Array; middle: Uint8Array; cache: ByteCacheModel; after: Uint8Array }> {
-  const text = readFileSync(join(root, 'src', 'engine', 'boundary', 'covers.ts'), 'utf8');
+  const text = readFileSync(join(root, 'test', 'fixtures', 'ensemble', 'covers-snapshot.ts.txt'), 'utf8');
   const rnd = seededRandom(17);
   const out = [];
   for (let i = 0; i < n; i++) {
