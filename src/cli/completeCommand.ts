@@ -22,7 +22,7 @@ counts UTF-16 code units, as editors do) or between a prefix and a suffix
 read from files ("-" reads standard input).
 
 Options:
-  --boundary naive|heal|exact   how a cursor inside a token is handled (default heal, as the extension's setting)
+  --boundary naive|heal|exact   how a cursor inside a token is handled (default exact, as the extension's setting)
   --model DIR                   model folder (default: the bundled model)
   --max-tokens N                most tokens generated (default 64)
   --max-lines N                 most lines (default 4)
@@ -109,7 +109,7 @@ export const completeCommand: Subcommand = {
       io.stderr(HELP);
       return 2;
     }
-    const boundary = (flags.get('boundary') ?? 'heal') as BoundaryMode;
+    const boundary = (flags.get('boundary') ?? 'exact') as BoundaryMode;
     if (!['naive', 'heal', 'exact'].includes(boundary)) throw new Error(`--boundary must be naive, heal or exact, got ${JSON.stringify(boundary)}`);
     const modelDir = flags.has('model') ? resolve(flags.get('model')!) : defaultModelDir(io.packageRoot);
     const verbose = switches.has('verbose');

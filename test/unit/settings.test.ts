@@ -13,7 +13,7 @@ test('invalid values fall back to the default and are reported with the setting 
   };
   const { config, problems } = readSettings((id) => raw[id]);
   assert.equal(config.completion.maxTokens, 64);
-  assert.equal(config.completion.boundary, 'heal');
+  assert.equal(config.completion.boundary, 'exact');
   assert.equal(config.completion.temperature, 0);
   assert.deepEqual(config.tokens.compareWith, ['o200k_base', 'cl100k_base', 'llama3', 'qwen3']);
   assert.equal(config.model.threads, 1);
