@@ -88,7 +88,7 @@ export const SETTING_SECTIONS = {
         // rule it has 1.7x heal's exact matches on 600 clean held-out holes
         // (48 vs 28; 25 vs 22 through the editor's stop rules) and the fewest
         // bits per byte, at 1.4x heal's time on a cold prompt, within the
-        // latency targets (p50 42 ms, p95 93 ms on a 2-core CPU).
+        // latency targets (p50 36 ms, p95 63 ms on a 2-core CPU).
         default: 'exact',
         enum: ['naive', 'heal', 'exact'],
         enumDescriptions: [
