@@ -7,11 +7,11 @@
  * them for the longest common token prefix with the next request: typing one
  * character costs a short prefill, and a decode step costs one token.
  */
+import { readFile, stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { CancelledError, type NextTokenModel } from './types';
 import { ModelFolderError } from './manifest';
 import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, withLogProbsOutput } from './logSoftmaxGraph';
-import { readFile, stat } from 'node:fs/promises';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -777,9 +777,9 @@ export class OrtNextTokenModel implements NextTokenModel {
     if (this.layout.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
     this.layout.pastNames.forEach((n, i) => (feeds[n] = past[i]!));
     const t0 = performance.now();
-    // Logits only: onnxruntime-node copies every fetched output into a new
-    // JS buffer, and the presents are most of the bytes.
-    // The rows come from the appended log-softmax output when there is one (fetched in place of the logits).
+    // Only what the caller reads: onnxruntime-node copies every fetched output into a new JS
+    // buffer, and the presents are most of the bytes. The rows come from the appended
+    // log-softmax output when there is one (fetched in place of the logits).
     const rowsName = this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits';
     const names = [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)];
     const fetched = await this.session.run(feeds, names);
