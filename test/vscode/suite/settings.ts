@@ -27,8 +27,8 @@ suite('settings', () => {
       await waitForLog(api, /Setting subword\.completion\.maxTokens has an invalid value -5: must be at least 1/);
       assert.equal(api.ctx.config.completion.maxTokens, 64);
       // Another settings change re-reads everything; the same bad value is not reported again.
-      await setSetting('subword.completion.boundary', 'exact');
-      await waitFor('boundary exact', () => api.ctx.config.completion.boundary === 'exact');
+      await setSetting('subword.completion.boundary', 'heal');
+      await waitFor('boundary heal', () => api.ctx.config.completion.boundary === 'heal');
       assert.equal(api.ctx.config.completion.maxTokens, 64);
       await new Promise((r) => setTimeout(r, 200));
       const log = await readSubwordLog(api);
@@ -37,17 +37,17 @@ suite('settings', () => {
       await setSetting('subword.completion.maxTokens', undefined);
       await setSetting('subword.completion.boundary', undefined);
     }
-    await waitFor('maxTokens back to default', () => api.ctx.config.completion.maxTokens === 64 && api.ctx.config.completion.boundary === 'heal');
+    await waitFor('maxTokens back to default', () => api.ctx.config.completion.maxTokens === 64 && api.ctx.config.completion.boundary === 'exact');
   });
 
-  test('an unknown enum value for subword.completion.boundary falls back to the default "heal" with a warning', async () => {
+  test('an unknown enum value for subword.completion.boundary falls back to the default "exact" with a warning', async () => {
     const { api } = await subword();
     try {
       await setSetting('subword.completion.boundary', 'naive');
       await waitFor('boundary naive', () => api.ctx.config.completion.boundary === 'naive');
       await setSetting('subword.completion.boundary', 'sideways');
       await waitForLog(api, /Setting subword\.completion\.boundary has an invalid value "sideways"/);
-      assert.equal(api.ctx.config.completion.boundary, 'heal');
+      assert.equal(api.ctx.config.completion.boundary, 'exact');
     } finally {
       await setSetting('subword.completion.boundary', undefined);
     }
