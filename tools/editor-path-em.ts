@@ -2,8 +2,10 @@
  * Exact matches through the editor's completion core (stop rules during
  * generation, post-processing, the cache ensemble fed the case's file but
  * never its middle), for exact mode and for ensemble "cache" at several join
- * waits (CompletionCore.joinLookahead). `subword eval` scores the strategies
- * with the stop rules applied after generation; this is what the editor gets.
+ * waits (CompletionCore.plainJoinLookahead and joinLookahead: how far the
+ * syntax stop rules let generation run on looking for the suffix join).
+ * `subword eval` scores the strategies with the stop rules applied after
+ * generation; this is what the editor gets.
  *
  *   node --import tsx tools/editor-path-em.ts CASES.jsonl [N] [WAITS, e.g. 0,8,16] [MODEL_DIR]
  */
@@ -22,11 +24,14 @@ async function main(): Promise<void> {
   const loaded = await loadModel(modelDir, { logger: silentLogger, skipChecksums: true });
   const core = new CompletionCore(loaded, silentLogger);
   try {
-    for (const [k, wait] of waits.split(',').map(Number).entries()) {
+    for (const wait of waits.split(',').map(Number)) {
       core.joinLookahead = wait;
+      core.plainJoinLookahead = wait;
       let cacheMatches = 0;
       let exactMatches = 0;
       let cacheMs = 0;
+      let exactMs = 0;
+      let exactCalls = 0;
       for (const c of cases) {
         const req = { prefix: c.prompt, suffix: c.suffix, languageId: languageOfTask(c.task_id), maxTokens: 40 };
         const host = new EnsembleHost({ cacheBytes: 4 << 20, logger: silentLogger });
@@ -37,11 +42,14 @@ async function main(): Promise<void> {
         const mixed = await core.complete({ ...req, ensemble: 'cache' });
         cacheMs += performance.now() - t0;
         if (mixed.text === c.canonical_solution) cacheMatches++;
-        // exact mode alone does not depend on the wait: once is enough
-        if (k === 0 && (await core.complete({ ...req, boundary: 'exact' })).text === c.canonical_solution) exactMatches++;
+        const t1 = performance.now();
+        const plain = await core.complete({ ...req, boundary: 'exact' });
+        exactMs += performance.now() - t1;
+        exactCalls += plain.modelCalls;
+        if (plain.text === c.canonical_solution) exactMatches++;
         await host.dispose();
       }
-      console.log(JSON.stringify({ wait, n: cases.length, exactPlusCacheMatches: cacheMatches, exactMatches: k === 0 ? exactMatches : undefined, cacheMsPerCase: +(cacheMs / cases.length).toFixed(1) }));
+      console.log(JSON.stringify({ wait, n: cases.length, exactPlusCacheMatches: cacheMatches, exactMatches, cacheMsPerCase: +(cacheMs / cases.length).toFixed(1), exactMsPerCase: +(exactMs / cases.length).toFixed(1), exactModelCalls: +(exactCalls / cases.length).toFixed(2) }));
     }
   } finally {
     await loaded.model.dispose();

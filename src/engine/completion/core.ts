@@ -83,6 +83,8 @@ export class CompletionCore {
   ensemble: EnsembleHost | undefined;
   /** Bytes the cache ensemble may generate past a syntax stop looking for the suffix join (0: stop there). */
   joinLookahead = JOIN_LOOKAHEAD_BYTES;
+  /** The same for a plain mode's join rule (boundary/suffixJoin.ts); 0 by default, see complete(). */
+  plainJoinLookahead = 0;
 
   constructor(
     readonly loaded: LoadedModel,
@@ -150,13 +152,14 @@ export class CompletionCore {
     // (the text is cut where they fired unless it ends at the join; finalizeCompletion).
     // A plain mode's join rule does not wait: on the 600 clean holes the 8-byte wait took exact's
     // editor-path exact matches from 24 to 25 for 2.5 more model calls per completion (10.0 vs 7.5).
-    const waiting = req.ensemble === 'cache' ? deferredRule(syntaxRules, this.joinLookahead) : undefined;
+    const wait = req.ensemble === 'cache' ? this.joinLookahead : (req.ensemble ?? 'off') === 'off' ? this.plainJoinLookahead : 0;
+    const waiting = wait > 0 ? deferredRule(syntaxRules, wait) : undefined;
     const ensembleRequest = waiting ? { ...request, stopAt: firstOf(...limits, waiting) } : request;
     const mixed = req.ensemble && req.ensemble !== 'off' ? await this.ensemble?.prepare(req.ensemble, ensembleRequest, { prefix: prompt.prefixText, suffix: prompt.suffixText, path: req.path, primaryName: this.loaded.name }) : undefined;
     if (mixed) strategy = mixed.strategy;
     let result;
     try {
-      result = await strategy.generate(mixed?.request ?? request);
+      result = await strategy.generate(mixed?.request ?? ensembleRequest);
     } catch (err) {
       if (err instanceof CancelledError || signal?.aborted || strategy.mode === 'naive') throw err;
       // A strategy bug must not take completions down: log (once per mode) and fall back.

@@ -5,6 +5,7 @@
  * stays out of the way near the end of the file and on hostile bytes.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_JOIN_RULE, ExactStrategy, HealStrategy, NaiveStrategy, SuffixJoin, strategyFor, suffixProbeBytes, type BoundaryRequest } from '../../../src/engine/boundary/index';
@@ -154,4 +155,22 @@ test('eval join modes: MODE+join / MODE-join force the rule on / off; paired win
     [0, 2],
     [1, 0],
   ]);
+});
+
+test('editor path: with plainJoinLookahead the syntax stop rules let exact run on to the join (a held-out hole it then completes exactly)', async () => {
+  // heldout-spans.jsonl, mongoose/lib/cast/objectid.js, hole 536-555: the word rule stops at "bjectId"; the middle goes on.
+  const cases = readFileSync(join(root, 'test', 'fixtures', 'eval', 'heldout-spans.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const c = cases.map((l) => JSON.parse(l) as { task_id: string; prompt: string; suffix: string; canonical_solution: string }).find((x) => x.task_id.endsWith('mongoose/lib/cast/objectid.js@536-555'))!;
+  const req = { prefix: c.prompt, suffix: c.suffix, languageId: 'javascript', maxTokens: 40, boundary: 'exact' as const };
+  const wait = core.plainJoinLookahead;
+  try {
+    core.plainJoinLookahead = 0;
+    const stopped = await core.complete(req);
+    core.plainJoinLookahead = 32;
+    const joined = await core.complete(req);
+    assert.equal(stopped.text, 'bjectId');
+    assert.equal(joined.text, c.canonical_solution);
+  } finally {
+    core.plainJoinLookahead = wait;
+  }
 });
