@@ -226,10 +226,13 @@ export interface OrtModelOptions {
 
 /**
  * Largest model file read into memory to append the log-softmax output
- * (withLogProbsOutput); a bigger one (a user's billion-parameter export) is
- * loaded from its path and normalised by a session of its own.
+ * (withLogProbsOutput): while the session is made from those bytes they are
+ * held twice (the file's copy and onnxruntime's), so a bigger model (a
+ * user's export of hundreds of millions of parameters) is loaded from its
+ * path and normalised by a session of its own. The bundled models are
+ * 12-25 MB.
  */
-const MAX_AUGMENTED_BYTES = 512 * 2 ** 20;
+const MAX_AUGMENTED_BYTES = 128 * 2 ** 20;
 
 /**
  * Creates the InferenceSession with Subword's settings. A model whose float32
