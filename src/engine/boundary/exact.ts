@@ -127,16 +127,14 @@ export class ExactStrategy implements BoundaryStrategy {
     let done = 0;
     for (const b of target) {
       throwIfAborted(req.signal);
-      const d0 = await state.distribution(req.stopIds, req.signal);
-      const d = join && done > 0 ? await joinDistribution(join, state, d0, req, false) : d0;
+      const d = await scoringDistribution(state, req, join, done > 0);
       const p = d.bytes[b]!;
       if (!(p > 0)) return -Infinity;
       lp += Math.log(p);
       done++;
       await state.advance(b, req.signal);
     }
-    const d0 = await state.distribution(req.stopIds, req.signal);
-    const d = join && done > 0 ? await joinDistribution(join, state, d0, req, false) : d0;
+    const d = await scoringDistribution(state, req, join, done > 0);
     const stop = req.stopIds[0];
     const ps = stop === undefined ? 1 : (d.stops.get(stop) ?? 0);
     return ps > 0 ? lp + Math.log(ps) : -Infinity;
@@ -153,10 +151,14 @@ export class ExactStrategy implements BoundaryStrategy {
    */
   async distributionAfter(req: BoundaryRequest, generated: Uint8Array): Promise<ByteDistribution> {
     const state = await CoverState.create(req.tokenizer, req.model, req.headIds, concatBytes(req.streamBytes, generated), this.options.score, req.signal);
-    const d = await state.distribution(req.stopIds, req.signal);
-    const join = joinFor(req, this.options.join);
-    return join && generated.length > 0 ? joinDistribution(join, state, d, req, false) : d;
+    return scoringDistribution(state, req, joinFor(req, this.options.join), generated.length > 0);
   }
+}
+
+/** The next-symbol distribution as scoring reads it: with the join rule once a byte of the middle is out (the first keeps the model's END). */
+async function scoringDistribution(state: CoverState, req: BoundaryRequest, join: SuffixJoin | undefined, pastFirstByte: boolean): Promise<ByteDistribution> {
+  const d = await state.distribution(req.stopIds, req.signal);
+  return join && pastFirstByte ? joinDistribution(join, state, d, req, false) : d;
 }
 
 /**

@@ -704,9 +704,12 @@ export class OrtNextTokenModel implements NextTokenModel {
 
   /**
    * Log-probabilities of the given rows (indices over batch x positions) of
-   * a logits tensor [B, R, V]: onnxruntime's LogSoftmax when the runner has
-   * one for this width (the rows copied out only when not all are wanted),
-   * else the JS loop. Its time is pipeline time, not counted in stats.runMs.
+   * a logits tensor [B, R, V]: read as they are when the model's graph
+   * normalised them (LOG_PROBS_OUTPUT, inside the run, so inside
+   * stats.runMs); else onnxruntime's LogSoftmax in a session of its own when
+   * the runner has one for this width (the rows copied out only when not all
+   * are wanted), else the JS loop. Those two are pipeline time, not counted
+   * in stats.runMs.
    */
   private normalize(logits: ort.Tensor, rows: readonly number[]): Promise<Float32Array[]> {
     return this.normalizeParts(rows.map((r) => [logits, r] as const));
