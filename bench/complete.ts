@@ -21,7 +21,7 @@ import { BUNDLED_MODEL_NAME } from '../src/engine/models';
 import { CancelledError } from '../src/engine/model/types';
 import { loadModel } from '../src/engine/model/load';
 import { locateModelFolder } from '../src/engine/model/manifest';
-import { LOG_PROBS_OUTPUT } from '../src/engine/model/logSoftmaxGraph';
+import { LOG_PROBS_OUTPUT, PROBS_OUTPUT } from '../src/engine/model/logSoftmaxGraph';
 import { createSession, inspectGraph } from '../src/engine/model/ortModel';
 import { BENCHES } from './registry';
 import { drawPositions, heldOutFiles, type Position } from './positions';
@@ -45,7 +45,7 @@ function modelDir(): string {
 
 /**
  * Raw onnxruntime: the session the runner makes (the same settings, and the
- * same graph: the model's own plus the log-softmax createSession appends), feeds
+ * same graph: the model's own plus the log-softmax and exp createSession appends), feeds
  * built by hand, nothing else.
  */
 class RawOrt {
@@ -69,7 +69,9 @@ class RawOrt {
     });
     // Generation reads the last row only; a graph that can skip the rest does.
     if (this.layout.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
-    return this.session.run(feeds, [this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits', ...this.layout.presentNames]);
+    // The rows as the runner fetches them: log-probabilities and, with them, their exp.
+    const rows = this.layout.hasLogProbs ? [LOG_PROBS_OUTPUT, ...(this.layout.hasProbs ? [PROBS_OUTPUT] : [])] : ['logits'];
+    return this.session.run(feeds, [...rows, ...this.layout.presentNames]);
   }
 
   presents(out: ort.InferenceSession.OnnxValueMapType): ort.Tensor[] {

@@ -37,7 +37,7 @@
  * heal. Exact gains most because it can ask at any byte, inside a word
  * included, where a token-level mode only asks between its tokens.
  */
-import type { NextTokenModel } from '../model/types';
+import { probabilitiesOf, type NextTokenModel } from '../model/types';
 import type { Tokenizer } from '../tokenizers/types';
 import { tokenTables } from './canonical';
 import { cutProbe } from './suffixProbe';
@@ -184,10 +184,11 @@ export class SuffixJoin {
    */
   rowMasses(row: LogProbRow, stopIds: readonly number[]): { first: number; stop: number } {
     const width = Math.min(tokenTables(this.tokenizer).width, this.model.vocabSize);
+    const probs = probabilitiesOf(row);
     let first = 0;
     for (let k = 0; k < this.firstTokens.length; k++) {
       const t = this.firstTokens[k]!;
-      if (t < width) first += Math.exp(row[t]!);
+      if (t < width) first += probs ? probs[t]! : Math.exp(row[t]!);
     }
     let stop = 0;
     for (const s of new Set(stopIds)) if (s < width) stop += Math.exp(row[s]!);

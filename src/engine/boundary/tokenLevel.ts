@@ -4,7 +4,7 @@
  * first bytes (token healing) and a validity mask (exact mode's canonical
  * check).
  */
-import { CancelledError } from '../model/types';
+import { CancelledError, probabilitiesOf } from '../model/types';
 import type { BoundaryRequest, BoundaryResult } from './types';
 import { tokenTables } from './canonical';
 import { endWinsAbove, type SuffixJoin } from './suffixJoin';
@@ -172,6 +172,7 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
   const tb = tokenizer.tokenBytes(t);
   const width = Math.min(tokenTables(tokenizer).width, req.model.vocabSize);
   const gate = join.rule.byteLevel;
+  const probs = probabilitiesOf(row);
   for (let i = 1; i < tb.length; i++) {
     const prefix = tb.subarray(0, i);
     const next = new Float64Array(256);
@@ -182,7 +183,7 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
       const id = ts[k]!;
       if (id >= width) continue;
       const b = tokenizer.tokenBytes(id);
-      const p = Math.exp(row[id]!);
+      const p = probs ? probs[id]! : Math.exp(row[id]!);
       covers += p;
       if (b.length <= i) continue;
       next[b[i]!] += p;

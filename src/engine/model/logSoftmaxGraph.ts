@@ -50,6 +50,14 @@ export function logSoftmaxModel(width: number): Uint8Array {
 /** The output withLogProbsOutput adds: LogSoftmax of `logits` over the vocabulary. */
 export const LOG_PROBS_OUTPUT = 'subword_log_probs';
 
+/**
+ * The second output withLogProbsOutput adds: Exp of LOG_PROBS_OUTPUT, the
+ * probabilities themselves. Exact mode sums a row's probabilities by first
+ * byte on every byte; onnxruntime's vectorised Exp is a few microseconds per
+ * row where Math.exp over an 8k vocabulary is about 75.
+ */
+export const PROBS_OUTPUT = 'subword_probs';
+
 /** A protobuf field as read by fields(): its number, wire type, and value (varint) or byte range (length-delimited). */
 interface Field {
   readonly field: number;
@@ -126,18 +134,20 @@ export function graphOutputType(model: Uint8Array, name: string): { elemType: nu
 }
 
 /**
- * ModelProto bytes with one more node and output: LOG_PROBS_OUTPUT =
- * LogSoftmax(logits) over the last of its `rank` axes. The addition is a
- * second `graph` field after the model's bytes: a protobuf parser merges it
- * into the first (its nodes and outputs are appended), so the model's own
- * bytes need no rewriting. The node is last, after the one that makes the
- * logits, so the graph stays in topological order.
+ * ModelProto bytes with two more nodes and outputs: LOG_PROBS_OUTPUT =
+ * LogSoftmax(logits) over the last of its `rank` axes, and PROBS_OUTPUT =
+ * Exp(LOG_PROBS_OUTPUT). The addition is a second `graph` field after the
+ * model's bytes: a protobuf parser merges it into the first (its nodes and
+ * outputs are appended), so the model's own bytes need no rewriting. The
+ * nodes are last, after the one that makes the logits, so the graph stays in
+ * topological order.
  */
 export function withLogProbsOutput(model: Uint8Array, rank: number): Uint8Array {
-  const node = [...message(1, utf8('logits')), ...message(2, utf8(LOG_PROBS_OUTPUT)), ...message(4, utf8('LogSoftmax')), ...message(5, [...message(1, utf8('axis')), ...integer(3, rank - 1), ...integer(20, 2)])];
-  // The output's type without a shape: onnxruntime infers it.
-  const output = [...message(1, utf8(LOG_PROBS_OUTPUT)), ...message(2, message(1, integer(1, FLOAT)))];
-  const extra = Uint8Array.from(message(7, [...message(1, node), ...message(12, output)]));
+  const logSoftmax = [...message(1, utf8('logits')), ...message(2, utf8(LOG_PROBS_OUTPUT)), ...message(4, utf8('LogSoftmax')), ...message(5, [...message(1, utf8('axis')), ...integer(3, rank - 1), ...integer(20, 2)])];
+  const exp = [...message(1, utf8(LOG_PROBS_OUTPUT)), ...message(2, utf8(PROBS_OUTPUT)), ...message(4, utf8('Exp'))];
+  // The outputs' type without a shape: onnxruntime infers it.
+  const output = (name: string) => message(12, [...message(1, utf8(name)), ...message(2, message(1, integer(1, FLOAT)))]);
+  const extra = Uint8Array.from(message(7, [...message(1, logSoftmax), ...message(1, exp), ...output(LOG_PROBS_OUTPUT), ...output(PROBS_OUTPUT)]));
   const out = new Uint8Array(model.length + extra.length);
   out.set(model, 0);
   out.set(extra, model.length);

@@ -9,9 +9,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { CancelledError, type NextTokenModel } from './types';
+import { attachProbabilities, CancelledError, probabilitiesOf, type NextTokenModel } from './types';
 import { ModelFolderError } from './manifest';
-import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, withLogProbsOutput } from './logSoftmaxGraph';
+import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, PROBS_OUTPUT, withLogProbsOutput } from './logSoftmaxGraph';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -33,6 +33,8 @@ export interface GraphLayout {
    * read from it, already normalised, instead of from `logits`.
    */
   readonly hasLogProbs?: boolean;
+  /** The session has PROBS_OUTPUT too (exp of the rows): each row comes with its probabilities (attachProbabilities). */
+  readonly hasProbs?: boolean;
   /**
    * The graph takes `num_logits_to_keep` (int64 scalar; Hugging Face's name,
    * added by tools/train/logits_keep.py): logits only for the last k
@@ -128,6 +130,7 @@ export function inspectGraph(session: ort.InferenceSession, modelPath: string): 
     logitsWidth: typeof lw === 'number' ? lw : undefined,
     lastPositionLogits: logitsMeta !== undefined && logitsMeta.isTensor && logitsMeta.shape[1] === 1,
     hasLogProbs: session.outputNames.includes(LOG_PROBS_OUTPUT),
+    hasProbs: session.outputNames.includes(LOG_PROBS_OUTPUT) && session.outputNames.includes(PROBS_OUTPUT),
   };
 }
 
@@ -351,6 +354,8 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly maxDeadSlots: number;
   private readonly cacheMode: 'auto' | 'mask' | 'copy';
   private disposed = false;
+  /** The probabilities output (PROBS_OUTPUT) of each run, by its rows tensor, for normalizeParts. */
+  private readonly probsOutput = new WeakMap<ort.Tensor, ort.Tensor>();
   /** Serialises calls: one session, one cache. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -629,7 +634,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     } else if (shared > 0) {
       const row = await this.single(sequences[0]!.slice(0, shared), signal);
       sequences.forEach((s, i) => {
-        if (s.length === shared) results[i] = row.slice();
+        if (s.length === shared) results[i] = copyRow(row);
       });
     } else this.resetCache();
     this.stats.requests++;
@@ -718,14 +723,16 @@ export class OrtNextTokenModel implements NextTokenModel {
   /** normalize() for rows of several runs' logits, in one LogSoftmax call. */
   private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number]>): Promise<Float32Array[]> {
     if (!parts.length) return [];
-    // Normalised in the model's own graph: the rows are read where they are, or copied out when
-    // they are a few of a batch's many (a view would keep the whole output alive, e.g. 4 MB for 16 covers x 8 positions).
+    // Normalised in the model's own graph: the rows are read where they are, or copied out of a
+    // large output (a view would keep all of it alive, e.g. 4 MB for 16 covers x 8 positions).
     if (this.layout.hasLogProbs) {
+      const cut = (data: Float32Array, V: number, r: number) => (data.length <= MAX_VIEWED_ROWS * V ? data.subarray(r * V, (r + 1) * V) : data.slice(r * V, (r + 1) * V));
       return parts.map(([l, r]) => {
-        const data = l.data as Float32Array;
         const V = l.dims[2]!;
-        const rows = data.length / V;
-        return rows === 1 ? data.subarray(0, V) : data.slice(r * V, (r + 1) * V);
+        const row = cut(l.data as Float32Array, V, r);
+        const probs = this.probsOutput.get(l);
+        if (probs) attachProbabilities(row, cut(probs.data as Float32Array, V, r));
+        return row;
       });
     }
     const n = this.normalizer;
@@ -787,7 +794,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     // buffer, and the presents are most of the bytes. The rows come from the appended
     // log-softmax output when there is one (fetched in place of the logits).
     const rowsName = this.layout.hasLogProbs ? LOG_PROBS_OUTPUT : 'logits';
-    const names = [rowsName, ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)];
+    const names = [rowsName, ...(this.layout.hasProbs ? [PROBS_OUTPUT] : []), ...(opts.fetch === 'logits' ? [] : opts.fetch === 'new' ? this.layout.newKvNames! : this.layout.presentNames)];
     const fetched = await this.session.run(feeds, names);
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
@@ -795,6 +802,8 @@ export class OrtNextTokenModel implements NextTokenModel {
     // Callers read the rows as `logits` either way; normalizeParts knows which they are.
     const out = rowsName === 'logits' ? fetched : { ...fetched, logits: fetched[rowsName]! };
     const logits = out.logits;
+    const probs = this.layout.hasProbs ? fetched[PROBS_OUTPUT] : undefined;
+    if (logits && probs) this.probsOutput.set(logits, probs);
     if (!logits || logits.dims.length !== 3) throw new Error(`model returned logits of shape [${logits?.dims.join(', ')}]; expected [batch, sequence, vocab]`);
     this.stats.logitsRows += logits.dims[0]! * logits.dims[1]!;
     if (logits.dims[2]! < this.vocabSize) throw new Error(`model's logits width ${logits.dims[2]} is smaller than the tokenizer's ${this.vocabSize} ids`);
@@ -930,6 +939,21 @@ export class OrtNextTokenModel implements NextTokenModel {
  * last token of a row of `len` tokens right-padded to `width`: the graph
  * returns the last `returned` positions (all, the last one, or k of them).
  */
+/**
+ * Rows of an output this small are returned as views into it (keeping at
+ * most this many rows' bytes alive per row held); larger outputs are copied
+ * from. A copy costs an allocation the garbage collector pays for again.
+ */
+const MAX_VIEWED_ROWS = 4;
+
+/** A copy of a row, its probabilities (read-only, so shared) still attached. */
+function copyRow(row: Float32Array): Float32Array {
+  const copy = row.slice();
+  const probs = probabilitiesOf(row);
+  if (probs) attachProbabilities(copy, probs);
+  return copy;
+}
+
 function logitsRow(len: number, width: number, returned: number): number {
   const r = len - 1 - (width - returned);
   if (r < 0) throw new Error(`model returned ${returned} logits rows for ${width} positions; the row of position ${len - 1} is missing`);

@@ -31,3 +31,22 @@ export class CancelledError extends Error {
     this.name = 'CancelledError';
   }
 }
+
+/**
+ * Probabilities (exp of each entry) that came with a row from the runner:
+ * the graph's own Exp output (logSoftmaxGraph.ts), computed vectorised
+ * inside onnxruntime. Readers that sum a whole row's probabilities (exact
+ * mode's mass per first byte) use them instead of a Math.exp per entry; a
+ * row without them (another runner, a copy) is exp'd by the reader.
+ */
+const rowProbabilities = new WeakMap<ArrayLike<number>, Float32Array>();
+
+/** Records `probs` as the probabilities of `row` (the runner's side; read-only for both). */
+export function attachProbabilities(row: ArrayLike<number>, probs: Float32Array): void {
+  rowProbabilities.set(row, probs);
+}
+
+/** The probabilities that came with `row`, if any (read-only). */
+export function probabilitiesOf(row: ArrayLike<number>): Float32Array | undefined {
+  return rowProbabilities.get(row);
+}

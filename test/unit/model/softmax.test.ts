@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { silentLogger } from '../../../src/engine/log';
 import { loadModel } from '../../../src/engine/model/load';
-import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, withLogProbsOutput } from '../../../src/engine/model/logSoftmaxGraph';
+import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, PROBS_OUTPUT, withLogProbsOutput } from '../../../src/engine/model/logSoftmaxGraph';
+import { probabilitiesOf } from '../../../src/engine/model/types';
 import { logSoftmaxRow } from '../../../src/engine/model/ortModel';
 import { fixture } from './helpers';
 
@@ -90,6 +91,33 @@ test('the log-softmax appended to the model graph: one session.run returns log-p
     let sum = 0;
     for (const v of a[0]!) sum += Math.exp(v);
     assert.ok(Math.abs(sum - 1) < 1e-4, `sum ${sum}`);
+  } finally {
+    await inGraph.model.dispose();
+    await separate.model.dispose();
+  }
+});
+
+test('rows from the appended graph come with their probabilities (its Exp output); others come without', async () => {
+  const bytes = new Uint8Array(readFileSync(join(fixture('plain'), 'model.onnx')));
+  assert.deepEqual(graphOutputType(withLogProbsOutput(bytes, 3), PROBS_OUTPUT), { elemType: 1, rank: undefined });
+  const inGraph = await loadModel(fixture('plain'), { logger: silentLogger });
+  const separate = await loadModel(fixture('plain'), { logger: silentLogger, logProbsInGraph: false });
+  try {
+    assert.equal(inGraph.model.layout.hasProbs, true);
+    assert.equal(separate.model.layout.hasProbs, false);
+    const ids = inGraph.tokenizer.encode('for i in range(10):\n    print(i)\n');
+    const matches = (row: Float32Array) => {
+      const probs = probabilitiesOf(row);
+      assert.ok(probs, 'the row has no probabilities attached');
+      assert.equal(probs.length, row.length);
+      for (let i = 0; i < row.length; i++) assert.ok(Math.abs(probs[i]! - Math.exp(row[i]!)) <= 1e-6 * Math.max(1e-3, Math.exp(row[i]!)), `id ${i}: ${probs[i]} vs exp ${Math.exp(row[i]!)}`);
+    };
+    // A prefill, a cache hit (the same row again), a decode step, and batches: branches alone and with a shared row.
+    matches(await inGraph.model.nextTokenLogProbs(ids.slice(0, -2)));
+    matches(await inGraph.model.nextTokenLogProbs(ids.slice(0, -2)));
+    matches(await inGraph.model.nextTokenLogProbs(ids.slice(0, -1)));
+    for (const row of await inGraph.model.nextTokenLogProbsBatch([ids.slice(0, 6), ids.slice(0, 9), [...ids.slice(0, 5), 7], ids.slice(0, 5)])) matches(row);
+    assert.equal(probabilitiesOf(await separate.model.nextTokenLogProbs(ids)), undefined);
   } finally {
     await inGraph.model.dispose();
     await separate.model.dispose();
