@@ -16,6 +16,9 @@ export interface TokenTables {
   readonly firstByte: Int16Array;
   /** Byte length of each token. */
   readonly length: Int32Array;
+  /** Every token's bytes, one after another (token id's at offset[id]): read without a view per token. */
+  readonly bytes: Uint8Array;
+  readonly offset: Int32Array;
   readonly width: number;
 }
 
@@ -27,7 +30,10 @@ export function tokenTables(tokenizer: Tokenizer): TokenTables {
   const width = tokenizer.vocabSize;
   const firstByte = new Int16Array(width).fill(-1);
   const length = new Int32Array(width);
+  const offset = new Int32Array(width + 1);
+  const all: Uint8Array[] = [];
   for (let id = 0; id < width; id++) {
+    offset[id + 1] = offset[id]!;
     let bytes: Uint8Array;
     try {
       bytes = tokenizer.tokenBytes(id);
@@ -35,9 +41,17 @@ export function tokenTables(tokenizer: Tokenizer): TokenTables {
       continue; // holes in the id space
     }
     length[id] = bytes.length;
+    offset[id + 1] = offset[id]! + bytes.length;
+    all.push(bytes);
     if (!tokenizer.isSpecial(id) && bytes.length > 0) firstByte[id] = bytes[0]!;
   }
-  t = { firstByte, length, width };
+  const bytes = new Uint8Array(offset[width]!);
+  let at = 0;
+  for (const b of all) {
+    bytes.set(b, at);
+    at += b.length;
+  }
+  t = { firstByte, length, bytes, offset, width };
   tablesCache.set(tokenizer, t);
   return t;
 }

@@ -184,6 +184,25 @@ async function joinDistribution(join: SuffixJoin, state: CoverState, d: ExactDis
 
 /** The most likely (or a sampled) symbol of a byte distribution: a byte or a stop token. */
 export function pickSymbol(d: ByteDistribution, req: BoundaryRequest): { stop: boolean; value: number } | undefined {
+  if (isGreedy(req)) {
+    // pick()'s greedy choice without building the items: the first largest, bytes before stops.
+    let best: { stop: boolean; value: number } | undefined;
+    let top = 0;
+    for (let b = 0; b < 256; b++) {
+      const p = d.bytes[b]!;
+      if (p > top && Number.isFinite(p)) {
+        top = p;
+        best = { stop: false, value: b };
+      }
+    }
+    for (const [s, p] of d.stops) {
+      if (p > top && Number.isFinite(p)) {
+        top = p;
+        best = { stop: true, value: s };
+      }
+    }
+    return best;
+  }
   const items: Array<readonly [string, number]> = [];
   for (let b = 0; b < 256; b++) if (d.bytes[b]! > 0) items.push([`b${b}`, d.bytes[b]!]);
   for (const [s, p] of d.stops) if (p > 0) items.push([`s${s}`, p]);

@@ -170,7 +170,8 @@ async function joinEnds(join: SuffixJoin, req: BoundaryRequest, ids: readonly nu
 async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly number[], row: LogProbRow, t: number): Promise<number> {
   const { tokenizer } = req;
   const tb = tokenizer.tokenBytes(t);
-  const width = Math.min(tokenTables(tokenizer).width, req.model.vocabSize);
+  const tables = tokenTables(tokenizer);
+  const width = Math.min(tables.width, req.model.vocabSize);
   const gate = join.rule.byteLevel;
   const probs = probabilitiesOf(row);
   for (let i = 1; i < tb.length; i++) {
@@ -182,18 +183,27 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
     for (let k = 0; k < ts.length; k++) {
       const id = ts[k]!;
       if (id >= width) continue;
-      const b = tokenizer.tokenBytes(id);
       const p = probs ? probs[id]! : Math.exp(row[id]!);
       covers += p;
-      if (b.length <= i) continue;
-      next[b[i]!] += p;
+      if (tables.length[id]! <= i) continue;
+      next[tables.bytes[tables.offset[id]! + i]!] += p;
       mass += p;
     }
     if (!(mass > 0)) continue;
     let top = 0;
     for (let b = 0; b < 256; b++) if (next[b]! > top) top = next[b]!;
     const pFirst = next[join.firstByte]! / mass;
-    const at = { anchor: ids, tail: prefix, tailIds: tokenizer.encodeBytes(prefix), coverShare: 0, tailMass: covers };
+    // The tail's tokens only matter to the look-ahead, which pEnd often skips: encoded on first read.
+    let tailIds: number[] | undefined;
+    const at = {
+      anchor: ids,
+      tail: prefix,
+      get tailIds() {
+        return (tailIds ??= tokenizer.encodeBytes(prefix));
+      },
+      coverShare: 0,
+      tailMass: covers,
+    };
     if (isGreedy(req)) {
       const above = endWinsAbove(top / mass);
       if ((await join.pEnd(gate, at, 0, pFirst, above, req.signal)) > above) return i;

@@ -354,6 +354,8 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly maxDeadSlots: number;
   private readonly cacheMode: 'auto' | 'mask' | 'copy';
   private disposed = false;
+  /** num_logits_to_keep feeds by value (a handful of values; onnxruntime only reads them). */
+  private readonly keepTensors = new Map<number, ort.Tensor>();
   /** The probabilities output (PROBS_OUTPUT) of each run, by its rows tensor, for normalizeParts. */
   private readonly probsOutput = new WeakMap<ort.Tensor, ort.Tensor>();
   /** Serialises calls: one session, one cache. */
@@ -785,7 +787,9 @@ export class OrtNextTokenModel implements NextTokenModel {
     // Only the rows the caller reads: by default the last position of each row.
     if (this.layout.hasLogitsToKeep) {
       const keep = Math.min(width, opts.keep ?? width - Math.min(...rows.map((r) => r.length)) + 1);
-      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
+      let keepTensor = this.keepTensors.get(keep);
+      if (!keepTensor) this.keepTensors.set(keep, (keepTensor = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), [])));
+      feeds.num_logits_to_keep = keepTensor;
     }
     if (this.layout.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
     this.layout.pastNames.forEach((n, i) => (feeds[n] = past[i]!));
