@@ -354,6 +354,8 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly maxDeadSlots: number;
   private readonly cacheMode: 'auto' | 'mask' | 'copy';
   private disposed = false;
+  /** Attention-mask buffers by length, least recently used first (maskBuffer). */
+  private readonly masks = new Map<number, BigInt64Array>();
   /** num_logits_to_keep feeds by value (a handful of values; onnxruntime only reads them). */
   private readonly keepTensors = new Map<number, ort.Tensor>();
   /** The probabilities output (PROBS_OUTPUT) of each run, by its rows tensor, for normalizeParts. */
@@ -763,7 +765,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     const inputIds = new BigInt64Array(B * width);
     const pos = new BigInt64Array(B * width);
     const total = pastLen + width;
-    const mask = new BigInt64Array(B * total);
+    const mask = this.maskBuffer(B * total);
     for (let b = 0; b < B; b++) {
       const row = rows[b]!;
       for (let i = 0; i < width; i++) {
@@ -803,8 +805,10 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.stats.runMs += performance.now() - t0;
     this.stats.runs++;
     for (const r of rows) this.stats.tokensComputed += r.length;
-    // Callers read the rows as `logits` either way; normalizeParts knows which they are.
-    const out = rowsName === 'logits' ? fetched : { ...fetched, logits: fetched[rowsName]! };
+    // Callers read the rows as `logits` either way; normalizeParts knows which they are. (The
+    // map is this call's own: added to, not copied, which costs more than one would think.)
+    const out = fetched as Record<string, ort.Tensor>;
+    if (rowsName !== 'logits') out.logits = fetched[rowsName]!;
     const logits = out.logits;
     const probs = this.layout.hasProbs ? fetched[PROBS_OUTPUT] : undefined;
     if (logits && probs) this.probsOutput.set(logits, probs);
@@ -812,6 +816,24 @@ export class OrtNextTokenModel implements NextTokenModel {
     this.stats.logitsRows += logits.dims[0]! * logits.dims[1]!;
     if (logits.dims[2]! < this.vocabSize) throw new Error(`model's logits width ${logits.dims[2]} is smaller than the tokenizer's ${this.vocabSize} ids`);
     return out;
+  }
+
+  /**
+   * A zeroed attention-mask buffer of n entries, reused from run to run
+   * (runs are serial, and onnxruntime reads its inputs only during the run):
+   * a fresh one per run was a measurable share of a decode step's overhead.
+   */
+  private maskBuffer(n: number): BigInt64Array {
+    let buf = this.masks.get(n);
+    if (buf) {
+      this.masks.delete(n);
+      buf.fill(0n);
+    } else {
+      buf = new BigInt64Array(n);
+      if (this.masks.size >= MASK_BUFFERS) this.masks.delete(this.masks.keys().next().value!);
+    }
+    this.masks.set(n, buf);
+    return buf;
   }
 
   private emptyPast(batch: number): ort.Tensor[] {
@@ -949,6 +971,9 @@ export class OrtNextTokenModel implements NextTokenModel {
  * from. A copy costs an allocation the garbage collector pays for again.
  */
 const MAX_VIEWED_ROWS = 4;
+
+/** Attention-mask buffers kept for reuse: the lengths a completion's runs use (decode steps, branches, a prefill). */
+const MASK_BUFFERS = 4;
 
 /** A copy of a row, its probabilities (read-only, so shared) still attached. */
 function copyRow(row: Float32Array): Float32Array {
