@@ -329,12 +329,14 @@ export class CoverState {
     let tOrdinary = 0;
     let other = 0;
     this.checked.clear();
+    // Each terminal's mass by first byte, summed into `bytes` before the next terminal's.
+    const scratch = new Float64Array(256);
     for (const term of this.terminals) {
       const key = keyOf(term.ids);
       const row = this.rows.get(key)!;
       const w = Math.exp(term.logp - ref);
       if (!(w > 0)) continue;
-      const mass = new Float64Array(256);
+      const mass = scratch.fill(0);
       const ordinary = massByFirstByte(row, width, firstByte, mass);
       // Check validity in order of probability until the unchecked rest is negligible.
       const checked = new Map<number, boolean>();

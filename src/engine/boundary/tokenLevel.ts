@@ -174,9 +174,10 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
   const width = Math.min(tables.width, req.model.vocabSize);
   const gate = join.rule.byteLevel;
   const probs = probabilitiesOf(row);
+  const next = new Float64Array(256);
   for (let i = 1; i < tb.length; i++) {
     const prefix = tb.subarray(0, i);
-    const next = new Float64Array(256);
+    next.fill(0);
     let mass = 0;
     let covers = 0;
     const ts = tokenizer.tokensStartingWith(prefix);

@@ -354,6 +354,8 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly maxDeadSlots: number;
   private readonly cacheMode: 'auto' | 'mask' | 'copy';
   private disposed = false;
+  /** emptyPast(1), made once. */
+  private readonly emptyPasts = new Map<number, ort.Tensor[]>();
   /** Attention-mask buffers by length, least recently used first (maskBuffer). */
   private readonly masks = new Map<number, BigInt64Array>();
   /** num_logits_to_keep feeds by value (a handful of values; onnxruntime only reads them). */
@@ -836,9 +838,15 @@ export class OrtNextTokenModel implements NextTokenModel {
     return buf;
   }
 
+  /** Empty past tensors (no data, so shared by every run that starts from nothing). */
   private emptyPast(batch: number): ort.Tensor[] {
-    const { kvHeads, headDim, kvType } = this.layout;
-    return this.layout.pastNames.map(() => new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, kvHeads, 0, headDim]));
+    let past = this.emptyPasts.get(batch);
+    if (!past) {
+      const { kvHeads, headDim, kvType } = this.layout;
+      past = this.layout.pastNames.map(() => new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, kvHeads, 0, headDim]));
+      if (batch === 1) this.emptyPasts.set(batch, past);
+    }
+    return past;
   }
 
   private emptyCache(): KvCache {
