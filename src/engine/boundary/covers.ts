@@ -271,9 +271,14 @@ export class CoverState {
         }
       }
     }
-    // Best first; ties in the order they were found.
-    const order = Array.from(candLogp, (_, k) => k).sort((a, b) => candLogp[b]! - candLogp[a]! || a - b);
     const total = logSumExp([covers[0]!.logp, ...candLogp]);
+    // Best first; ties in the order they were found. The loop below stops once the candidates left
+    // hold at most epsilon, so one with a share under epsilon / count is never reached (all after it
+    // are lighter still): only the others are sorted (a few of hundreds).
+    const floor = this.opts.epsilon > 0 ? total + Math.log(this.opts.epsilon / Math.max(1, candLogp.length)) : -Infinity;
+    const order: number[] = [];
+    for (let k = 0; k < candLogp.length; k++) if (candLogp[k]! > floor) order.push(k);
+    order.sort((a, b) => candLogp[b]! - candLogp[a]! || a - b);
     // The candidates' share of the mass not yet checked. T is known valid and is not a candidate:
     // counting it as unchecked (as before) kept the epsilon stop from ever firing, so every
     // candidate in the budget was re-encoded, however light (10.5k -> 3.0k re-encodes on the
@@ -401,6 +406,8 @@ export class CoverState {
     for (const c of this.covers) if (c.rem.length && c.rem[0] === b) next.push({ ids: c.ids, rem: c.rem.subarray(1), logp: c.logp });
     const ref = Math.max(...this.covers.map((c) => c.logp));
     const ts = this.tokenizer.tokensStartingWith(new Uint8Array([b]));
+    // Light unchecked tokens are dropped below this (relative to the heaviest cover, natural log).
+    const light = this.opts.epsilon > 0 ? Math.log(this.opts.epsilon * 1e-2) : -Infinity;
     for (const term of this.terminals) {
       const key = keyOf(term.ids);
       const row = this.rows.get(key)!;
@@ -415,7 +422,7 @@ export class CoverState {
         if (ok === false) continue;
         if (ok === undefined) {
           // Light unchecked tokens are dropped; the one-byte token (a spelling of y+b) never is.
-          if (this.opts.epsilon > 0 && Math.exp(wT + lq) < this.opts.epsilon * 1e-2 && this.tables.length[t] !== 1) continue;
+          if (wT + lq < light && this.tables.length[t] !== 1) continue;
           unchecked.push(t);
           continue;
         }
