@@ -26,6 +26,8 @@ Options:
   --model DIR                   model folder (default: the bundled model)
   --max-tokens N                most tokens generated (default 64)
   --max-lines N                 most lines (default 4)
+  --join-wait N                 bytes past a syntax stop a completion may run looking for
+                                the code after the cursor (default 16, as the extension's setting)
   --temperature T --top-p P     sampling (default greedy)
   --seed N                      sampling seed
   --threads N                   onnxruntime intra-op threads (default 1)
@@ -128,6 +130,7 @@ export const completeCommand: Subcommand = {
         boundary,
         maxTokens: num(flags, 'max-tokens'),
         maxLines: num(flags, 'max-lines'),
+        joinWait: num(flags, 'join-wait'),
         temperature: num(flags, 'temperature'),
         topP: num(flags, 'top-p'),
         seed: num(flags, 'seed'),

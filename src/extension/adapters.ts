@@ -22,7 +22,7 @@ export function relativePath(doc: vscode.TextDocument): string | undefined {
 export function completionRequest(
   doc: vscode.TextDocument,
   position: vscode.Position,
-  options: Pick<CompletionRequest, 'boundary' | 'maxTokens' | 'maxLines' | 'temperature' | 'topP' | 'ensemble'>,
+  options: Pick<CompletionRequest, 'boundary' | 'maxTokens' | 'maxLines' | 'temperature' | 'topP' | 'ensemble' | 'joinWait'>,
 ): CompletionRequest {
   const offset = doc.offsetAt(position);
   // Read only the window around the cursor, not the whole document.

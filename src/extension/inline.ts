@@ -108,6 +108,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
         temperature: config.completion.temperature,
         topP: config.completion.topP,
         ensemble: config.completion.ensemble,
+        joinWait: config.completion.joinWait,
       });
       const tAdapted = performance.now();
       const result = await engine.complete({ ...req, signal: ac.signal });

@@ -330,7 +330,7 @@ function stripSignal(req: CompletionRequest & { readonly signal?: AbortSignal })
 }
 
 function optionsKeyOf(req: CompletionRequest): string {
-  return [req.boundary ?? 'exact', req.maxTokens ?? '', req.maxLines ?? '', req.languageId ?? '', req.path ?? '', req.ensemble ?? 'off'].join('\u0001');
+  return [req.boundary ?? 'exact', req.maxTokens ?? '', req.maxLines ?? '', req.languageId ?? '', req.path ?? '', req.ensemble ?? 'off', req.joinWait ?? ''].join('\u0001');
 }
 
 function cacheKey(req: CompletionRequest, optionsKey: string): string {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_JOIN_RULE, ExactStrategy, HealStrategy, NaiveStrategy, SuffixJoin, strategyFor, suffixProbeBytes, type BoundaryRequest } from '../../../src/engine/boundary/index';
 import { withJoinEnd } from '../../../src/engine/boundary/suffixJoin';
-import { CompletionCore } from '../../../src/engine/completion/core';
+import { CompletionCore, PLAIN_JOIN_LOOKAHEAD_BYTES } from '../../../src/engine/completion/core';
 import { isJoinEvalMode, joinModeStrategy, parseJoinMode } from '../../../src/engine/eval/joinModes';
 import { pairedWins } from '../../../src/engine/eval/metrics';
 import { silentLogger } from '../../../src/engine/log';
@@ -170,7 +170,13 @@ test('editor path: with plainJoinLookahead the syntax stop rules let exact run o
     const joined = await core.complete(req);
     assert.equal(stopped.text, 'bjectId');
     assert.equal(joined.text, c.canonical_solution);
+    // The request's joinWait (the setting subword.completion.joinWait) overrides the core's.
+    assert.equal((await core.complete({ ...req, joinWait: 0 })).text, 'bjectId');
+    assert.equal((await core.complete({ ...req, joinWait: 32 })).text, c.canonical_solution);
   } finally {
     core.plainJoinLookahead = wait;
   }
+  // On by default: the default wait (16 bytes) reaches this join too.
+  assert.equal(wait, PLAIN_JOIN_LOOKAHEAD_BYTES);
+  assert.equal((await core.complete(req)).text, c.canonical_solution);
 });
