@@ -328,8 +328,12 @@ export class CoverState {
     const { firstByte } = this.tables;
     const width = Math.min(this.tables.width, this.model.vocabSize);
     const ref = Math.max(...this.covers.map((c) => c.logp));
-    const bytes = new Float64Array(256);
-    const fromT = new Float64Array(256);
+    // The three returned arrays share one buffer: a typed array of 2 KB is allocated outside the
+    // JS heap, and three allocations per byte cost more than the one.
+    const out = new ArrayBuffer(3 * 256 * Float64Array.BYTES_PER_ELEMENT);
+    const bytes = new Float64Array(out, 0, 256);
+    const fromT = new Float64Array(out, 256 * Float64Array.BYTES_PER_ELEMENT, 256);
+    const tShare = new Float64Array(out, 512 * Float64Array.BYTES_PER_ELEMENT, 256);
     let masked = 0;
     let tOrdinary = 0;
     let other = 0;
@@ -384,7 +388,6 @@ export class CoverState {
     let z = 0;
     for (let b = 0; b < 256; b++) z += bytes[b]!;
     for (const v of stops.values()) z += v;
-    const tShare = new Float64Array(256);
     for (let b = 0; b < 256; b++) tShare[b] = bytes[b]! > 0 ? fromT[b]! / bytes[b]! : 0;
     if (z > 0 && Number.isFinite(z)) {
       for (let b = 0; b < 256; b++) bytes[b] /= z;

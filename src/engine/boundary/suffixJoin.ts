@@ -257,6 +257,18 @@ export class SuffixJoin {
   }
 
   /**
+   * An upper bound on pEnd() inside a token (byte-level gate, the model's
+   * END taken as nil, as joinInside asks) where the probe's first byte has
+   * at most `pFirstAtMost` of the next-byte mass; 1 where the gate's signs
+   * do not allow a bound (a negative look-ahead or first-byte weight).
+   */
+  endBoundInToken(pFirstAtMost: number): number {
+    const g = this.rule.byteLevel;
+    if (g.ahead < 0 || g.first < 0) return 1;
+    return sigmoid(zBase(g, 0, Math.max(0, Math.min(1, pFirstAtMost))));
+  }
+
+  /**
    * Whether at the last pEnd() position the model reads the suffix as what
    * follows: it gives the suffix's first byte at least JOIN_EVIDENCE. An END
    * the rule decides there is a join (the caller says joinsSuffix, and

@@ -7,7 +7,8 @@
 import { CancelledError, probabilitiesOf } from '../model/types';
 import type { BoundaryRequest, BoundaryResult } from './types';
 import { tokenTables } from './canonical';
-import { endWinsAbove, type SuffixJoin } from './suffixJoin';
+import { endWinsAbove, type JoinContext, type SuffixJoin } from './suffixJoin';
+import type { Tokenizer } from '../tokenizers/types';
 import { concatBytes, isGreedy, pick, RankedTokens, startsWithBytes, type LogProbRow } from './util';
 
 export interface TokenLoopState {
@@ -174,8 +175,17 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
   const width = Math.min(tables.width, req.model.vocabSize);
   const gate = join.rule.byteLevel;
   const probs = probabilitiesOf(row);
+  // Greedy decoding, a cheap bound first. At every inner position t itself continues with its
+  // next byte, so the best next byte holds at least t's probability p of the mass there (which is
+  // at most the row's 1), and the suffix's first byte, where it is not t's next byte, at most
+  // 1 - p of it: END beats the best byte only if the gate's bound at 1 - p beats p / (1 + p)
+  // (endWinsAbove). Where it cannot, those positions need no pass over the row. (p is shaved by
+  // a millionth: float32 rows sum to 1 only that closely.)
+  const pT = (probs ? probs[t]! : Math.exp(row[t]!)) * (1 - 1e-6);
+  const boundedOut = isGreedy(req) && join.endBoundInToken(1 - pT) <= endWinsAbove(pT);
   const next = new Float64Array(256);
   for (let i = 1; i < tb.length; i++) {
+    if (boundedOut && tb[i] !== join.firstByte) continue;
     const prefix = tb.subarray(0, i);
     next.fill(0);
     let mass = 0;
@@ -194,23 +204,33 @@ async function joinInside(join: SuffixJoin, req: BoundaryRequest, ids: readonly 
     let top = 0;
     for (let b = 0; b < 256; b++) if (next[b]! > top) top = next[b]!;
     const pFirst = next[join.firstByte]! / mass;
-    // The tail's tokens only matter to the look-ahead, which pEnd often skips: encoded on first read.
-    let tailIds: number[] | undefined;
-    const at = {
-      anchor: ids,
-      tail: prefix,
-      get tailIds() {
-        return (tailIds ??= tokenizer.encodeBytes(prefix));
-      },
-      coverShare: 0,
-      tailMass: covers,
-    };
+    const at = new InTokenContext(tokenizer, ids, prefix, covers);
     if (isGreedy(req)) {
       const above = endWinsAbove(top / mass);
       if ((await join.pEnd(gate, at, 0, pFirst, above, req.signal)) > above) return i;
     } else if ((req.random ?? Math.random)() < (await join.pEnd(gate, at, 0, pFirst, undefined, req.signal))) return i;
   }
   return 0;
+}
+
+/**
+ * The join rule's context inside a token (see joinInside). The tail's tokens
+ * only matter to the look-ahead, which pEnd often skips: they are encoded on
+ * first read (a class, since an object literal with a getter is slow to make).
+ */
+class InTokenContext implements JoinContext {
+  readonly coverShare = 0;
+  private ids: number[] | undefined;
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    readonly anchor: readonly number[],
+    readonly tail: Uint8Array,
+    readonly tailMass: number,
+  ) {}
+
+  get tailIds(): readonly number[] {
+    return (this.ids ??= this.tokenizer.encodeBytes(this.tail));
+  }
 }
 
 /** Next token from a free (unconstrained) step, honouring the validity mask. */

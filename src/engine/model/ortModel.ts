@@ -360,8 +360,6 @@ export class OrtNextTokenModel implements NextTokenModel {
   private readonly masks = new Map<number, BigInt64Array>();
   /** num_logits_to_keep feeds by value (a handful of values; onnxruntime only reads them). */
   private readonly keepTensors = new Map<number, ort.Tensor>();
-  /** The probabilities output (PROBS_OUTPUT) of each run, by its rows tensor, for normalizeParts. */
-  private readonly probsOutput = new WeakMap<ort.Tensor, ort.Tensor>();
   /** Serialises calls: one session, one cache. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -599,7 +597,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       const logits = out.logits!;
       // The last row, whether the graph returns every position or only the
       // last; of the last chunk only (earlier chunks' rows are not used).
-      if (start + chunk.length >= ids.length) last = (await this.normalize(logits, [logits.dims[1]! - 1]))[0]!;
+      if (start + chunk.length >= ids.length) last = (await this.normalize(out, [logits.dims[1]! - 1]))[0]!;
       if (this.slotStore) {
         this.store(out, start, chunk.length);
         this.cache = { ids: ids.slice(0, start + chunk.length), slots: range(0, start + chunk.length), length: c.length, tensors: c.tensors };
@@ -669,7 +667,7 @@ export class OrtNextTokenModel implements NextTokenModel {
       const logits = out.logits!;
       const rows = logits.dims[1]!;
       const normalized = await this.normalize(
-        logits,
+        out,
         tails.map((t, k) => k * rows + logitsRow(t.length, width, rows)),
       );
       tails.forEach((_, k) => (results[group[k]!] = normalized[k]!));
@@ -688,7 +686,7 @@ export class OrtNextTokenModel implements NextTokenModel {
     const longestFirst = [...todo].sort((a, b) => sequences[b]!.length - sequences[a]!.length);
     // Rows are normalised together after the runs (one LogSoftmax call, not one per run).
     const claimed = new Uint8Array(sequences.length);
-    const parts: Array<readonly [j: number, logits: ort.Tensor, row: number]> = [];
+    const parts: Array<readonly [j: number, logits: ort.Tensor, row: number, probs: ort.Tensor | undefined]> = [];
     for (const i of longestFirst) {
       if (results[i] || claimed[i]) continue;
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
@@ -705,11 +703,11 @@ export class OrtNextTokenModel implements NextTokenModel {
         const r = sequences[j]!.length - shared - 1 - (tail.length - R);
         if (r < 0) continue;
         claimed[j] = 1;
-        parts.push([j, logits, r]);
+        parts.push([j, logits, r, out[PROBS_OUTPUT]]);
       }
       this.stats.tokensReused += shared;
     }
-    const rows = await this.normalizeParts(parts.map(([, logits, r]) => [logits, r] as const));
+    const rows = await this.normalizeParts(parts.map(([, logits, r, probs]) => [logits, r, probs] as const));
     parts.forEach(([j], k) => (results[j] = rows[k]!));
   }
 
@@ -722,21 +720,20 @@ export class OrtNextTokenModel implements NextTokenModel {
    * are wanted), else the JS loop. Those two are pipeline time, not counted
    * in stats.runMs.
    */
-  private normalize(logits: ort.Tensor, rows: readonly number[]): Promise<Float32Array[]> {
-    return this.normalizeParts(rows.map((r) => [logits, r] as const));
+  private normalize(out: Readonly<Record<string, ort.Tensor>>, rows: readonly number[]): Promise<Float32Array[]> {
+    return this.normalizeParts(rows.map((r) => [out.logits!, r, out[PROBS_OUTPUT]] as const));
   }
 
   /** normalize() for rows of several runs' logits, in one LogSoftmax call. */
-  private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number]>): Promise<Float32Array[]> {
+  private async normalizeParts(parts: ReadonlyArray<readonly [logits: ort.Tensor, row: number, probs?: ort.Tensor]>): Promise<Float32Array[]> {
     if (!parts.length) return [];
     // Normalised in the model's own graph: the rows are read where they are, or copied out of a
     // large output (a view would keep all of it alive, e.g. 4 MB for 16 covers x 8 positions).
     if (this.layout.hasLogProbs) {
       const cut = (data: Float32Array, V: number, r: number) => (data.length <= MAX_VIEWED_ROWS * V ? data.subarray(r * V, (r + 1) * V) : data.slice(r * V, (r + 1) * V));
-      return parts.map(([l, r]) => {
+      return parts.map(([l, r, probs]) => {
         const V = l.dims[2]!;
         const row = cut(l.data as Float32Array, V, r);
-        const probs = this.probsOutput.get(l);
         if (probs) attachProbabilities(row, cut(probs.data as Float32Array, V, r));
         return row;
       });
@@ -812,8 +809,6 @@ export class OrtNextTokenModel implements NextTokenModel {
     const out = fetched as Record<string, ort.Tensor>;
     if (rowsName !== 'logits') out.logits = fetched[rowsName]!;
     const logits = out.logits;
-    const probs = this.layout.hasProbs ? fetched[PROBS_OUTPUT] : undefined;
-    if (logits && probs) this.probsOutput.set(logits, probs);
     if (!logits || logits.dims.length !== 3) throw new Error(`model returned logits of shape [${logits?.dims.join(', ')}]; expected [batch, sequence, vocab]`);
     this.stats.logitsRows += logits.dims[0]! * logits.dims[1]!;
     if (logits.dims[2]! < this.vocabSize) throw new Error(`model's logits width ${logits.dims[2]} is smaller than the tokenizer's ${this.vocabSize} ids`);
