@@ -141,6 +141,8 @@ function spellings(tokenizer: Tokenizer, x: Uint8Array): number[][] {
 export class CoverState {
   /** Model calls made (a batch counts once). */
   modelCalls = 0;
+  /** Times a T lost to pruning was restored (restoreT) rather than re-enumerated. */
+  restoredT = 0;
   /** Next-token rows of terminals, by ids key. */
   private readonly rows = new Map<string, LogProbRow>();
   /** Validity verdicts of the last distribution(), per terminal key. */
@@ -473,7 +475,7 @@ export class CoverState {
   private async restoreT(previous: Cover, canon: number[], signal?: AbortSignal): Promise<boolean> {
     let shared = 0;
     while (shared < previous.ids.length && shared < canon.length && previous.ids[shared] === canon[shared]) shared++;
-    if (shared >= canon.length) return false;
+    if (shared >= canon.length || this.anchor.length + canon.length > this.model.contextLength) return false;
     const index = new Map<string, number>();
     const seqs: number[][] = [];
     for (const path of [previous.ids, canon]) {
@@ -485,7 +487,6 @@ export class CoverState {
         }
       }
     }
-    if (this.anchor.length + canon.length > this.model.contextLength) return false;
     const rows = await this.model.nextTokenLogProbsBatch(seqs, signal);
     this.modelCalls++;
     const step = (path: readonly number[], j: number) => rows[index.get(keyOf(path.slice(0, j)))!]![path[j]!]!;
@@ -494,6 +495,7 @@ export class CoverState {
     for (let j = shared; j < canon.length; j++) logp += step(canon, j);
     if (!Number.isFinite(logp)) return false;
     this.covers.push({ ids: canon, rem: new Uint8Array(0), logp });
+    this.restoredT++;
     return true;
   }
 
