@@ -14,8 +14,6 @@ import { completeUtf8Length, deferredRule, finishText, firstOf, maxLinesRule, re
 import { StrategySet } from './strategies';
 import { suffixProbeBytes } from '../boundary/suffixProbe';
 import { MAX_JOIN_WAIT_BYTES, PLAIN_JOIN_LOOKAHEAD_BYTES } from './joinWait';
-
-export { MAX_JOIN_WAIT_BYTES, PLAIN_JOIN_LOOKAHEAD_BYTES };
 import type { EnsembleHost, EnsembleMode } from '../ensemble/host';
 
 /** What the editor (or CLI) asks for. Strings are UTF-16, as the editor has them. */

@@ -9,7 +9,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { attachProbabilities, CancelledError, probabilitiesOf, type NextTokenModel } from './types';
+import { attachProbabilities, CancelledError, type NextTokenModel } from './types';
 import { ModelFolderError } from './manifest';
 import { graphOutputType, LOG_PROBS_OUTPUT, logSoftmaxModel, PROBS_OUTPUT, withLogProbsOutput } from './logSoftmaxGraph';
 
@@ -638,7 +638,8 @@ export class OrtNextTokenModel implements NextTokenModel {
     } else if (shared > 0) {
       const row = await this.single(sequences[0]!.slice(0, shared), signal);
       sequences.forEach((s, i) => {
-        if (s.length === shared) results[i] = copyRow(row);
+        // Rows are read-only by contract (NextTokenModel): every sequence that is the shared prefix gets the same one.
+        if (s.length === shared) results[i] = row;
       });
     } else this.resetCache();
     this.stats.requests++;
@@ -977,14 +978,6 @@ const MAX_VIEWED_ROWS = 4;
 
 /** Attention-mask buffers kept for reuse: the lengths a completion's runs use (decode steps, branches, a prefill). */
 const MASK_BUFFERS = 4;
-
-/** A copy of a row, its probabilities (read-only, so shared) still attached. */
-function copyRow(row: Float32Array): Float32Array {
-  const copy = row.slice();
-  const probs = probabilitiesOf(row);
-  if (probs) attachProbabilities(copy, probs);
-  return copy;
-}
 
 function logitsRow(len: number, width: number, returned: number): number {
   const r = len - 1 - (width - returned);

@@ -20,6 +20,8 @@ export interface NextTokenModel {
   /**
    * The same for several sequences that usually share a long prefix (the
    * covers of exact mode); batched into as few model calls as possible.
+   * Rows may likewise be shared (equal sequences get the same array): read
+   * them, never write them.
    */
   nextTokenLogProbsBatch(sequences: ReadonlyArray<readonly number[]>, signal?: AbortSignal): Promise<Float32Array[]>;
 }
